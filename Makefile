@@ -1,0 +1,47 @@
+# stdp-harness: `make run` and `make test` work on a fresh Debian/Ubuntu machine with Rust.
+
+# One build directory outside the checkout, shared by every clone on this machine.
+CARGO_TARGET_DIR ?= $(HOME)/.cache/stdp-target
+STDP_PY_VENV ?= $(HOME)/.cache/stdp-py
+export CARGO_TARGET_DIR STDP_PY_VENV
+# The interop tests run this Python (numpy, h5py) when it exists.
+export STDP_PYTHON ?= $(STDP_PY_VENV)/bin/python
+
+CARGO ?= cargo
+
+.PHONY: all deps run test fmt lint doc unit bench bench-quick clean-runs
+
+all: run
+
+## deps: install missing system packages (apt) and the Python test venv
+deps:
+	@scripts/install-deps.sh
+
+## run: the default experiment on the bundled data; results under runs/
+run: deps
+	$(CARGO) run --release --bin stdp -- demo --out runs/demo
+
+## test: formatting, lints (warnings are errors), docs, then the test suite
+test: deps fmt lint doc unit
+
+fmt:
+	$(CARGO) fmt --check
+
+lint:
+	$(CARGO) clippy --release --all-targets -- -D warnings
+
+doc:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps
+
+unit:
+	$(CARGO) test --release
+
+## bench: criterion benchmarks (full); bench-quick: a smoke pass
+bench: deps
+	$(CARGO) bench
+
+bench-quick: deps
+	$(CARGO) bench -- --quick --noplot
+
+clean-runs:
+	rm -rf runs

@@ -1,0 +1,4 @@
+//! Small numerical building blocks shared by the kernels.
+
+pub mod expf;
+pub mod simd;

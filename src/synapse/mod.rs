@@ -1,0 +1,4 @@
+//! Plastic synapses and the traces they read.
+
+pub mod exp_stdp;
+pub mod trace;

@@ -1,0 +1,35 @@
+//! Spike traces: set to 1 on a spike, otherwise decay exponentially with time constant `tau`.
+//!
+//! `x ← 1` where a spike occurred, else `x ← x · e^(−dt/τ)` — the trace filter of
+//! the golden multi-step cases and of Diehl & Cook's original code.
+
+use ndarray::{ArrayView2, ArrayViewMut2, Zip};
+
+/// A "set to 1 on spike, else decay" trace filter with a fixed decay factor.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SetTrace {
+    decay: f32,
+}
+
+impl SetTrace {
+    /// A filter with time constant `tau` stepped every `dt` (same units):
+    /// decay factor `e^(−dt/τ)`.
+    pub fn new(tau: f32, dt: f32) -> Self {
+        SetTrace {
+            decay: (-dt / tau).exp(),
+        }
+    }
+
+    /// The per-step decay factor `e^(−dt/τ)`.
+    pub fn decay(&self) -> f32 {
+        self.decay
+    }
+
+    /// Advances `x` one step given `spikes` (non-zero = spike). Shapes must match.
+    pub fn step(&self, x: &mut ArrayViewMut2<f32>, spikes: ArrayView2<f32>) {
+        let d = self.decay;
+        Zip::from(x).and(&spikes).for_each(|x, &s| {
+            *x = if s != 0.0 { 1.0 } else { *x * d };
+        });
+    }
+}

@@ -1,0 +1,3 @@
+//! Synthetic inputs for the rule at controlled spike densities (benchmarks, tests, demos).
+
+pub mod spikes;
