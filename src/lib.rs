@@ -11,6 +11,24 @@
 //!   written atomically.
 //!
 //! Everything is `f32`, as the reference implementation is.
+//!
+//! ```
+//! use ndarray::array;
+//! use stdp_harness::synapse::exp_stdp::{Compartment, ExpStdpParams, ExpStdpSynapse, UniformInit};
+//!
+//! let params = ExpStdpParams { eta: 0.01, ..ExpStdpParams::default() }.check()?;
+//! let mut syn = ExpStdpSynapse::new("exc", (3, 2), params, &UniformInit::seeded(0))?;
+//! syn.set(Compartment::In, array![[1.0, 0.0, 1.0]])?;
+//! syn.verify_connections()?;
+//! syn.advance_state()?; // out = in · W
+//! syn.set(Compartment::XPre, array![[1.0, 0.3, 1.0]])?;
+//! syn.set(Compartment::XPost, array![[0.5, 0.0]])?;
+//! let before = syn.weights().clone();
+//! syn.evolve()?; // the rule with post = out
+//! assert_ne!(syn.weights(), &before);
+//! assert!(syn.weights().iter().all(|&w| (0.01..=1.0).contains(&w)));
+//! # Ok::<(), stdp_harness::Error>(())
+//! ```
 #![warn(missing_docs)]
 
 // Links OpenBLAS (through openblas-src's `system` feature) into every binary.
