@@ -93,6 +93,8 @@ fn bench_case(
 }
 
 fn evolve(c: &mut Criterion) {
+    // One BLAS thread: the anchors are single-threaded figures.
+    stdp_harness::blas::set_num_threads(1);
     let ltp = ExpStdpParams::default().check().unwrap();
     let with_ltd = ExpStdpParams {
         a_minus: 0.5,

@@ -10,6 +10,8 @@ use stdp_harness::workload::spikes::spike_inputs;
 const DRAWS: usize = 16;
 
 fn projection(c: &mut Criterion) {
+    // One BLAS thread: the anchors are single-threaded figures.
+    stdp_harness::blas::set_num_threads(1);
     let mut g = c.benchmark_group("projection");
     for (n_in, n_out) in [(784, 100), (784, 400), (784, 1600), (784, 6400)] {
         let w = UniformInit::seeded(1).sample(n_in, n_out).unwrap();

@@ -149,11 +149,35 @@ fn automatic_choice_follows_density_and_norm() {
     }
     .check()
     .unwrap();
-    assert_eq!(choose_path(&plain, &sparse.view()), EvolvePath::Events);
-    assert_eq!(choose_path(&plain, &dense.view()), EvolvePath::Fused);
-    assert_eq!(choose_path(&normed, &sparse.view()), EvolvePath::Fused);
-    let mut out = Array2::zeros((1, 400));
     let w = Array2::from_elem((784, 400), 0.5f32);
+    assert_eq!(
+        choose_path(&plain, &sparse.view(), w.view()),
+        EvolvePath::Events
+    );
+    assert_eq!(
+        choose_path(&plain, &dense.view(), w.view()),
+        EvolvePath::Fused
+    );
+    assert_eq!(
+        choose_path(&normed, &sparse.view(), w.view()),
+        EvolvePath::Fused
+    );
+    // 30 % of the columns fired: too many for row-major W, fine for column-major W.
+    let mid = spike_inputs(2, 1, 784, 400, 0.01, 0.3);
+    let wf = {
+        let mut f = Array2::zeros((784, 400).f());
+        f.assign(&w);
+        f
+    };
+    assert_eq!(
+        choose_path(&plain, &mid.view(), w.view()),
+        EvolvePath::Fused
+    );
+    assert_eq!(
+        choose_path(&plain, &mid.view(), wf.view()),
+        EvolvePath::Events
+    );
+    let mut out = Array2::zeros((1, 400));
     let taken =
         compute_layer_auto_into(sparse.pre.view(), w.view(), &mut out.view_mut(), None).unwrap();
     assert_eq!(taken, ProjectionPath::Events);

@@ -4,7 +4,7 @@
 //! constants are computed once per update in [`RuleConsts`].
 
 use super::params::{NORM_EPS, ValidExpStdpParams, W_MIN};
-use crate::math::expf::exp_fast;
+use crate::math::expf::exp_with;
 
 /// Per-update constants of the rule.
 #[derive(Clone, Copy, Debug)]
@@ -47,11 +47,17 @@ pub fn clip(x: f32, w_bound: f32) -> f32 {
     if lo > w_bound { w_bound } else { lo }
 }
 
-/// `w + ΔW` for one element with potentiation inputs `p` (= `P[i,j]`),
+/// `w + ΔW` for one element (`FMA`: see [`exp_with`]) with potentiation inputs `p` (= `P[i,j]`),
 /// `q` (= `Q[j]`) and, when `LTD`, depression input `r` (= `R[i,j]`).
 #[inline(always)]
-pub fn updated<const LTD: bool>(w: f32, p: f32, q: f32, r: f32, k: &RuleConsts) -> f32 {
-    let e = exp_fast(k.neg_beta * w);
+pub fn updated<const LTD: bool, const FMA: bool>(
+    w: f32,
+    p: f32,
+    q: f32,
+    r: f32,
+    k: &RuleConsts,
+) -> f32 {
+    let e = exp_with::<FMA>(k.neg_beta * w);
     let ltp = e * p - (k.exp_neg_beta_wb / e) * q;
     if LTD {
         w + k.eta * (k.a_plus * ltp - k.a_minus * e * r)

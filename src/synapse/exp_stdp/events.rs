@@ -8,18 +8,21 @@
 //! pass over all of `W` follows. Row normalisation rescales every row, so with
 //! `w_norm` set this path hands over to the fused one.
 //!
+//! The batch products are accumulated sparsely, one spike at a time, so the
+//! cost follows the number of spikes rather than `B · n_in · n_out`.
+//!
 //! Entries in a fired column *and* a fired row get both terms from the same
 //! old weight: columns are updated with both terms, then the fired rows
 //! outside those columns with the depression term only.
 
-use ndarray::{ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
+use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 
 use super::elementwise::{RuleConsts, clip, updated};
 use super::fused::{Lane, evolve_fused};
 use super::inputs::EvolveInputs;
 use super::params::ValidExpStdpParams;
+use super::projection::axpy;
 use super::workspace::{EvolveWorkspace, sized};
-use crate::blas::{Op, gemm};
 use crate::error::Result;
 use crate::par::Par;
 
@@ -33,45 +36,47 @@ pub enum WeightRange {
 }
 
 #[inline(always)]
-fn lane_body<const LTD: bool>(w: &mut [f32], p: Lane, q: f32, r: Lane, k: &RuleConsts) {
+fn lane_body<const LTD: bool, const FMA: bool>(
+    w: &mut [f32],
+    p: Lane,
+    q: f32,
+    r: Lane,
+    k: &RuleConsts,
+) {
     let n = w.len();
     let pv = &p.vec[..n];
     if LTD {
         let rv = &r.vec[..n];
         for i in 0..n {
-            w[i] = clip(
-                updated::<true>(w[i], pv[i] * p.scale, q, rv[i] * r.scale, k),
-                k.w_bound,
-            );
+            let new = updated::<true, FMA>(w[i], pv[i] * p.scale, q, rv[i] * r.scale, k);
+            w[i] = clip(new, k.w_bound);
         }
     } else {
         for i in 0..n {
-            w[i] = clip(
-                updated::<false>(w[i], pv[i] * p.scale, q, 0.0, k),
-                k.w_bound,
-            );
+            let new = updated::<false, FMA>(w[i], pv[i] * p.scale, q, 0.0, k);
+            w[i] = clip(new, k.w_bound);
         }
     }
 }
 
 #[inline(always)]
-fn lane_ltp(w: &mut [f32], p: Lane, q: f32, r: Lane, k: &RuleConsts) {
-    lane_body::<false>(w, p, q, r, k)
+fn lane_ltp<const FMA: bool>(w: &mut [f32], p: Lane, q: f32, r: Lane, k: &RuleConsts) {
+    lane_body::<false, FMA>(w, p, q, r, k)
 }
 
 #[inline(always)]
-fn lane_ltd(w: &mut [f32], p: Lane, q: f32, r: Lane, k: &RuleConsts) {
-    lane_body::<true>(w, p, q, r, k)
+fn lane_ltd<const FMA: bool>(w: &mut [f32], p: Lane, q: f32, r: Lane, k: &RuleConsts) {
+    lane_body::<true, FMA>(w, p, q, r, k)
 }
 
 /// Depression only, `w[j] ← clip(w + η·(A+·0 − A−·e^(−βw)·r_scale·r[j]))`, skipping `skip[j]`.
 #[inline(always)]
-fn ltd_row_body(w: &mut [f32], r: Lane, skip: &[bool], k: &RuleConsts) {
+fn ltd_row_body<const FMA: bool>(w: &mut [f32], r: Lane, skip: &[bool], k: &RuleConsts) {
     let n = w.len();
     let (rv, skip) = (&r.vec[..n], &skip[..n]);
     for j in 0..n {
         let new = clip(
-            updated::<true>(w[j], 0.0, 0.0, rv[j] * r.scale, k),
+            updated::<true, FMA>(w[j], 0.0, 0.0, rv[j] * r.scale, k),
             k.w_bound,
         );
         w[j] = if skip[j] { w[j] } else { new };
@@ -82,50 +87,130 @@ crate::dispatch!(fn update_lane_ltp(w: &mut [f32], p: Lane, q: f32, r: Lane, k: 
 crate::dispatch!(fn update_lane_ltd(w: &mut [f32], p: Lane, q: f32, r: Lane, k: &RuleConsts) => lane_ltd);
 crate::dispatch!(fn update_ltd_row(w: &mut [f32], r: Lane, skip: &[bool], k: &RuleConsts) => ltd_row_body);
 
-/// Updates one lane (a column of `W`, or a row), contiguous or strided.
-fn update_lane(mut lane: ArrayViewMut1<f32>, p: Lane, q: f32, r: Lane, ltd: bool, k: &RuleConsts) {
-    if let Some(w) = lane.as_slice_mut() {
-        if ltd {
-            update_lane_ltd(w, p, q, r, k)
-        } else {
-            update_lane_ltp(w, p, q, r, k)
-        }
+fn update_lane(w: &mut [f32], p: Lane, q: f32, r: Lane, ltd: bool, k: &RuleConsts) {
+    if ltd {
+        update_lane_ltd(w, p, q, r, k)
     } else {
-        for (i, w) in lane.iter_mut().enumerate() {
-            let new = if ltd {
-                updated::<true>(*w, p.vec[i] * p.scale, q, r.vec[i] * r.scale, k)
-            } else {
-                updated::<false>(*w, p.vec[i] * p.scale, q, 0.0, k)
-            };
-            *w = clip(new, k.w_bound);
-        }
+        update_lane_ltp(w, p, q, r, k)
     }
 }
 
 /// Indices of the columns of `x` (`(B, n)`) with any non-zero entry, into `out`.
-fn active(x: ArrayView2<f32>, out: &mut Vec<usize>) {
+pub(crate) fn active(x: ArrayView2<f32>, mask: &mut Vec<bool>, out: &mut Vec<usize>) {
     out.clear();
-    for (j, col) in x.axis_iter(Axis(1)).enumerate() {
-        if col.iter().any(|&v| v != 0.0) {
-            out.push(j);
+    if x.nrows() == 1 {
+        let row = x.row(0);
+        match row.as_slice() {
+            Some(s) => {
+                for (j, &v) in s.iter().enumerate() {
+                    if v != 0.0 {
+                        out.push(j);
+                    }
+                }
+            }
+            None => out.extend(
+                row.iter()
+                    .enumerate()
+                    .filter(|(_, v)| **v != 0.0)
+                    .map(|(j, _)| j),
+            ),
+        }
+        return;
+    }
+    mask.clear();
+    mask.resize(x.ncols(), false);
+    for row in x.rows() {
+        for (m, &v) in mask.iter_mut().zip(row.iter()) {
+            *m |= v != 0.0;
+        }
+    }
+    out.extend(mask.iter().enumerate().filter(|(_, m)| **m).map(|(j, _)| j));
+}
+
+/// Row `r` of `x` as a contiguous slice (copied into `buf` only when strided).
+fn row_of<'a>(
+    x: ArrayView2<'a, f32>,
+    r: usize,
+    buf: &'a mut Vec<f32>,
+) -> std::borrow::Cow<'a, [f32]> {
+    let row = x.index_axis_move(Axis(0), r);
+    match row.to_slice() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => {
+            buf.clear();
+            buf.extend(row.iter().copied());
+            std::borrow::Cow::Borrowed(buf.as_slice())
         }
     }
 }
 
-/// Copies the columns `idx` of `x` (`(B, n)`) into a `(B, idx.len())` row-major buffer.
-fn gather_cols<'a>(
-    x: ArrayView2<f32>,
-    idx: &[usize],
-    buf: &'a mut Vec<f32>,
-) -> ArrayView2<'a, f32> {
-    let (b, m) = (x.nrows(), idx.len());
-    let s = sized(buf, b * m);
-    for r in 0..b {
-        for (c, &j) in idx.iter().enumerate() {
-            s[r * m + c] = x[[r, j]];
+/// Rows per block when fired columns of a row-major `W` are gathered: the
+/// block's cache lines stay in L1/L2 between the gather and the scatter.
+const GATHER_ROWS: usize = 64;
+/// How many rows ahead the gather prefetches the fired columns' cache lines.
+const PREFETCH_ROWS: usize = 8;
+
+#[inline(always)]
+fn prefetch(p: *const f32) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint; it never faults, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+/// Runs `update(c, i0, lane)` on the fired columns `cols[c]` of `w`, where
+/// `lane` holds rows `i0..i0 + lane.len()` of that column contiguously: in
+/// place when columns are contiguous (column-major `W`); otherwise through
+/// blocks of [`GATHER_ROWS`] rows gathered into a column-major buffer (with
+/// prefetching, since each element sits in its own cache line) and scattered back.
+fn for_each_column<F>(w: &mut ArrayViewMut2<f32>, cols: &[usize], buf: &mut Vec<f32>, mut update: F)
+where
+    F: FnMut(usize, usize, &mut [f32]),
+{
+    let (n_in, n_out) = w.dim();
+    if cols.is_empty() || n_in == 0 {
+        return;
+    }
+    if w.column(cols[0]).as_slice().is_some() {
+        for (c, &j) in cols.iter().enumerate() {
+            let mut col = w.column_mut(j);
+            update(c, 0, col.as_slice_mut().expect("contiguous columns"));
+        }
+        return;
+    }
+    debug_assert!(cols.iter().all(|&j| j < n_out));
+    let m = cols.len();
+    let lanes = sized(buf, m * GATHER_ROWS);
+    let (s0, s1) = (w.strides()[0], w.strides()[1]);
+    let base = w.as_mut_ptr();
+    // SAFETY (all pointer arithmetic below): i < n_in and j < n_out (cols come
+    // from `active` over an n_out-wide array), so every offset i*s0 + j*s1 is
+    // an element of `w`, which is borrowed mutably for the whole call.
+    let at = |i: usize, j: usize| unsafe { base.offset(i as isize * s0 + j as isize * s1) };
+    for i0 in (0..n_in).step_by(GATHER_ROWS) {
+        let h = GATHER_ROWS.min(n_in - i0);
+        for i in i0..i0 + h {
+            if i + PREFETCH_ROWS < n_in {
+                for &j in cols {
+                    prefetch(at(i + PREFETCH_ROWS, j));
+                }
+            }
+            for (c, &j) in cols.iter().enumerate() {
+                lanes[c * h + (i - i0)] = unsafe { *at(i, j) };
+            }
+        }
+        for c in 0..m {
+            update(c, i0, &mut lanes[c * h..(c + 1) * h]);
+        }
+        for i in i0..i0 + h {
+            for (c, &j) in cols.iter().enumerate() {
+                unsafe { *at(i, j) = lanes[c * h + (i - i0)] };
+            }
         }
     }
-    ArrayView2::from_shape((b, m), &*s).expect("sized buffer")
 }
 
 /// Applies one update of the rule touching only the entries spikes can change.
@@ -151,9 +236,9 @@ pub fn evolve_events(
     let x_tar = params.get().x_tar;
     let mut cols = std::mem::take(&mut ws.cols);
     let mut rows = std::mem::take(&mut ws.rows);
-    active(inputs.post, &mut cols);
+    active(inputs.post, &mut ws.in_cols, &mut cols);
     if ltd {
-        active(inputs.pre, &mut rows);
+        active(inputs.pre, &mut ws.in_cols, &mut rows);
     } else {
         rows.clear();
     }
@@ -176,63 +261,71 @@ pub fn evolve_events(
                 &pre_buf
             }
         };
-        for &j in &cols {
-            let post_j = inputs.post[[0, j]];
+        let (post, x_post) = (inputs.post, inputs.x_post);
+        for_each_column(w, &cols, &mut ws.gather_b, |c, i0, lane| {
+            let j = cols[c];
+            let post_j = post[[0, j]];
             let p = Lane {
                 scale: post_j,
-                vec: x_pre,
+                vec: &x_pre[i0..],
             };
             let r = Lane {
-                scale: inputs.x_post[[0, j]],
-                vec: pre,
+                scale: x_post[[0, j]],
+                vec: &pre[i0..],
             };
-            update_lane(w.column_mut(j), p, x_tar * post_j, r, ltd, &k);
-        }
+            update_lane(lane, p, x_tar * post_j, r, ltd, &k);
+        });
     } else if !cols.is_empty() {
-        // P[:, J] = x_preᵀ · post[:, J] and R[:, J] = preᵀ · x_post[:, J] by BLAS.
+        // Sparse batch products, transposed so that each fired column is a
+        // contiguous row: P[:, J]ᵀ[c, :] = Σ_b post[b, J[c]]·x_pre[b, :] (one
+        // axpy per postsynaptic spike) and R[:, J]ᵀ[c, i] = Σ_b pre[b, i]·x_post[b, J[c]]
+        // (one pass over J per presynaptic spike).
         let m = cols.len();
         let mut pot = std::mem::take(&mut ws.pot);
         let mut dep = std::mem::take(&mut ws.dep);
-        {
-            let post_j = gather_cols(inputs.post, &cols, &mut ws.gather_a);
-            let mut pv =
-                ArrayViewMut2::from_shape((n_in, m), sized(&mut pot, n_in * m)).expect("sized");
-            gemm(1.0, inputs.x_pre, Op::T, post_j, Op::Id, 0.0, &mut pv)?;
-            let q = sized(&mut ws.q, m);
-            q.fill(0.0);
-            for row in post_j.axis_iter(Axis(0)) {
-                for (qj, &s) in q.iter_mut().zip(row.iter()) {
-                    *qj += x_tar * s;
+        let pot_t = sized(&mut pot, m * n_in);
+        pot_t.fill(0.0);
+        let q = sized(&mut ws.q, m);
+        q.fill(0.0);
+        for bi in 0..b {
+            let x_pre_b = row_of(inputs.x_pre, bi, &mut ws.gather_a);
+            for (c, &j) in cols.iter().enumerate() {
+                let v = inputs.post[[bi, j]];
+                if v != 0.0 {
+                    axpy(&mut pot_t[c * n_in..(c + 1) * n_in], v, &x_pre_b);
                 }
+                q[c] += x_tar * v;
             }
         }
         if ltd {
-            let x_post_j = gather_cols(inputs.x_post, &cols, &mut ws.gather_a);
-            let mut rv =
-                ArrayViewMut2::from_shape((n_in, m), sized(&mut dep, n_in * m)).expect("sized");
-            gemm(1.0, inputs.pre, Op::T, x_post_j, Op::Id, 0.0, &mut rv)?;
-        }
-        // Column c of the (n_in, m) products, as a contiguous lane.
-        let col_of = |buf: &[f32], c: usize, out: &mut Vec<f32>| {
-            out.clear();
-            out.extend((0..n_in).map(|i| buf[i * m + c]));
-        };
-        let (mut pcol, mut rcol) = (Vec::with_capacity(n_in), Vec::with_capacity(n_in));
-        for (c, &j) in cols.iter().enumerate() {
-            col_of(&pot, c, &mut pcol);
-            if ltd {
-                col_of(&dep, c, &mut rcol);
+            let dep_t = sized(&mut dep, m * n_in);
+            dep_t.fill(0.0);
+            for bi in 0..b {
+                for (i, &a) in inputs.pre.row(bi).iter().enumerate() {
+                    if a != 0.0 {
+                        for (c, &j) in cols.iter().enumerate() {
+                            dep_t[c * n_in + i] += a * inputs.x_post[[bi, j]];
+                        }
+                    }
+                }
             }
+        }
+        let q = &ws.q;
+        for_each_column(w, &cols, &mut ws.gather_b, |c, i0, lane| {
             let p = Lane {
                 scale: 1.0,
-                vec: &pcol,
+                vec: &pot[c * n_in + i0..(c + 1) * n_in],
             };
-            let r = Lane {
-                scale: 1.0,
-                vec: if ltd { &rcol } else { &pcol },
+            let r = if ltd {
+                Lane {
+                    scale: 1.0,
+                    vec: &dep[c * n_in + i0..(c + 1) * n_in],
+                }
+            } else {
+                p
             };
-            update_lane(w.column_mut(j), p, ws.q[c], r, ltd, &k);
-        }
+            update_lane(lane, p, q[c], r, ltd, &k);
+        });
         ws.pot = pot;
         ws.dep = dep;
     }
@@ -247,11 +340,18 @@ pub fn evolve_events(
         let mut dep = std::mem::take(&mut ws.dep);
         let m = rows.len();
         if b > 1 {
-            // R[I, :] = pre[:, I]ᵀ · x_post by BLAS.
-            let pre_i = gather_cols(inputs.pre, &rows, &mut ws.gather_b);
-            let mut rv =
-                ArrayViewMut2::from_shape((m, n_out), sized(&mut dep, m * n_out)).expect("sized");
-            gemm(1.0, pre_i, Op::T, inputs.x_post, Op::Id, 0.0, &mut rv)?;
+            // R[I, :] = Σ_b pre[b, I]ᵀ·x_post[b, :]: one axpy per presynaptic spike.
+            let dep_i = sized(&mut dep, m * n_out);
+            dep_i.fill(0.0);
+            for bi in 0..b {
+                let x_post_b = row_of(inputs.x_post, bi, &mut ws.gather_a);
+                for (c, &i) in rows.iter().enumerate() {
+                    let a = inputs.pre[[bi, i]];
+                    if a != 0.0 {
+                        axpy(&mut dep_i[c * n_out..(c + 1) * n_out], a, &x_post_b);
+                    }
+                }
+            }
         }
         let x_post0 = inputs.x_post.row(0).to_vec();
         let mut row_buf = Vec::new();

@@ -16,7 +16,8 @@ use crate::blas::{Op, gemm};
 use crate::error::Result;
 use crate::par::Par;
 
-/// Rows per rayon task: enough work per task to amortise scheduling.
+/// Rows per block (and per rayon task): for `B > 1` a block's slice of the
+/// batch products (`ROWS_PER_TASK × n_out`) stays in L2 while it is used.
 const ROWS_PER_TASK: usize = 16;
 
 /// One row's potentiation or depression input: `scale · vec[j]`.
@@ -27,30 +28,36 @@ pub(crate) struct Lane<'a> {
 }
 
 #[inline(always)]
-fn row_body<const LTD: bool>(w: &mut [f32], p: Lane, q: &[f32], r: Lane, k: &RuleConsts) {
+fn row_body<const LTD: bool, const FMA: bool>(
+    w: &mut [f32],
+    p: Lane,
+    q: &[f32],
+    r: Lane,
+    k: &RuleConsts,
+) {
     let n = w.len();
     let (pv, qv) = (&p.vec[..n], &q[..n]);
     if LTD {
         let rv = &r.vec[..n];
         for j in 0..n {
-            w[j] = updated::<true>(w[j], p.scale * pv[j], qv[j], r.scale * rv[j], k);
+            w[j] = updated::<true, FMA>(w[j], p.scale * pv[j], qv[j], r.scale * rv[j], k);
         }
     } else {
         for j in 0..n {
-            w[j] = updated::<false>(w[j], p.scale * pv[j], qv[j], 0.0, k);
+            w[j] = updated::<false, FMA>(w[j], p.scale * pv[j], qv[j], 0.0, k);
         }
     }
     finish_row(w, k);
 }
 
 #[inline(always)]
-fn row_ltp(w: &mut [f32], p: Lane, q: &[f32], r: Lane, k: &RuleConsts) {
-    row_body::<false>(w, p, q, r, k)
+fn row_ltp<const FMA: bool>(w: &mut [f32], p: Lane, q: &[f32], r: Lane, k: &RuleConsts) {
+    row_body::<false, FMA>(w, p, q, r, k)
 }
 
 #[inline(always)]
-fn row_ltd(w: &mut [f32], p: Lane, q: &[f32], r: Lane, k: &RuleConsts) {
-    row_body::<true>(w, p, q, r, k)
+fn row_ltd<const FMA: bool>(w: &mut [f32], p: Lane, q: &[f32], r: Lane, k: &RuleConsts) {
+    row_body::<true, FMA>(w, p, q, r, k)
 }
 
 crate::dispatch!(fn update_row_ltp(w: &mut [f32], p: Lane, q: &[f32], r: Lane, k: &RuleConsts) => row_ltp);
@@ -69,6 +76,11 @@ pub(crate) fn rank_one_q(post: ArrayView2<f32>, x_tar: f32, q: &mut [f32]) {
 /// Applies one update of the rule to `w` (row-major) in place: the same result
 /// as [`evolve_reference`](super::reference::evolve_reference) within float32
 /// rounding. A `w` that is not row-major contiguous is updated through a copy.
+///
+/// Rows are processed in blocks of [`ROWS_PER_TASK`]; for `B > 1` each block's
+/// slice of `P` (and `R`) is one BLAS product that stays in cache. With
+/// [`Par::Rayon`] blocks run in parallel (keep OpenBLAS at one thread then);
+/// the result does not depend on the split.
 pub fn evolve_fused(
     params: &ValidExpStdpParams,
     inputs: &EvolveInputs,
@@ -92,93 +104,111 @@ pub fn evolve_fused(
     let q = sized(&mut ws.q, n_out);
     rank_one_q(inputs.post, params.get().x_tar, q);
     let q: &[f32] = q;
+    let post_row = contiguous_row(inputs.post);
+    let x_post_row = contiguous_row(inputs.x_post);
 
-    // B = 1: outer products on the fly. B > 1: batch products by BLAS.
-    let (pot, dep): (Option<&[f32]>, Option<&[f32]>) = if b == 1 {
-        (None, None)
-    } else {
-        let pot = sized(&mut ws.pot, n_in * n_out);
-        let mut pv = ArrayViewMut2::from_shape((n_in, n_out), pot).expect("sized buffer");
-        gemm(1.0, inputs.x_pre, Op::T, inputs.post, Op::Id, 0.0, &mut pv)?;
-        let dep = if ltd {
-            let dep = sized(&mut ws.dep, n_in * n_out);
-            let mut rv = ArrayViewMut2::from_shape((n_in, n_out), dep).expect("sized buffer");
-            gemm(1.0, inputs.pre, Op::T, inputs.x_post, Op::Id, 0.0, &mut rv)?;
-            Some(&ws.dep[..n_in * n_out])
-        } else {
-            None
-        };
-        (Some(&ws.pot[..n_in * n_out]), dep)
-    };
-    let post0 = inputs.post.row(0);
-    let x_post0 = inputs.x_post.row(0);
-    let post0 = post0.as_slice();
-    let x_post0 = x_post0.as_slice();
-    let (post_buf, x_post_buf);
-    let post_row: &[f32] = match post0 {
-        Some(s) => s,
-        None => {
-            post_buf = inputs.post.row(0).to_vec();
-            &post_buf
-        }
-    };
-    let x_post_row: &[f32] = match x_post0 {
-        Some(s) => s,
-        None => {
-            x_post_buf = inputs.x_post.row(0).to_vec();
-            &x_post_buf
-        }
-    };
-    let lanes = |i: usize| -> (Lane<'_>, Lane<'_>) {
-        match (pot, dep) {
-            (Some(pot), dep) => {
+    let block =
+        |blk: usize, rows: &mut [f32], pot: &mut Vec<f32>, dep: &mut Vec<f32>| -> Result<()> {
+            let i0 = blk * ROWS_PER_TASK;
+            let h = rows.len() / n_out;
+            let update = |row: &mut [f32], p: Lane, r: Lane| {
+                if ltd {
+                    update_row_ltd(row, p, q, r, &k)
+                } else {
+                    update_row_ltp(row, p, q, r, &k)
+                }
+            };
+            if b == 1 {
+                // Outer products on the fly: P[i, :] = x_pre[i]·post, R[i, :] = pre[i]·x_post.
+                for (r, row) in rows.chunks_exact_mut(n_out).enumerate() {
+                    let i = i0 + r;
+                    let p = Lane {
+                        scale: inputs.x_pre[[0, i]],
+                        vec: &post_row,
+                    };
+                    let rr = Lane {
+                        scale: inputs.pre[[0, i]],
+                        vec: &x_post_row,
+                    };
+                    update(row, p, rr);
+                }
+                return Ok(());
+            }
+            // This block's rows of P = x_preᵀ·post and R = preᵀ·x_post, by BLAS.
+            let cols = ndarray::s![.., i0..i0 + h];
+            let pot = sized(pot, h * n_out);
+            let mut pv = ArrayViewMut2::from_shape((h, n_out), &mut *pot).expect("sized buffer");
+            gemm(
+                1.0,
+                inputs.x_pre.slice(cols),
+                Op::T,
+                inputs.post,
+                Op::Id,
+                0.0,
+                &mut pv,
+            )?;
+            let dep = sized(dep, if ltd { h * n_out } else { 0 });
+            if ltd {
+                let mut rv =
+                    ArrayViewMut2::from_shape((h, n_out), &mut *dep).expect("sized buffer");
+                gemm(
+                    1.0,
+                    inputs.pre.slice(cols),
+                    Op::T,
+                    inputs.x_post,
+                    Op::Id,
+                    0.0,
+                    &mut rv,
+                )?;
+            }
+            for (r, row) in rows.chunks_exact_mut(n_out).enumerate() {
                 let p = Lane {
                     scale: 1.0,
-                    vec: &pot[i * n_out..(i + 1) * n_out],
+                    vec: &pot[r * n_out..(r + 1) * n_out],
                 };
-                let r = match dep {
-                    Some(d) => Lane {
+                let rr = if ltd {
+                    Lane {
                         scale: 1.0,
-                        vec: &d[i * n_out..(i + 1) * n_out],
-                    },
-                    None => p,
+                        vec: &dep[r * n_out..(r + 1) * n_out],
+                    }
+                } else {
+                    p
                 };
-                (p, r)
+                update(row, p, rr);
             }
-            (None, _) => (
-                Lane {
-                    scale: inputs.x_pre[[0, i]],
-                    vec: post_row,
-                },
-                Lane {
-                    scale: inputs.pre[[0, i]],
-                    vec: x_post_row,
-                },
-            ),
-        }
-    };
-    let do_row = |i: usize, row: &mut [f32]| {
-        let (p, r) = lanes(i);
-        if ltd {
-            update_row_ltd(row, p, q, r, &k);
-        } else {
-            update_row_ltp(row, p, q, r, &k);
-        }
-    };
+            Ok(())
+        };
+
     let data = w.as_slice_mut().expect("standard layout checked above");
     match par {
-        Par::Seq => data
-            .chunks_exact_mut(n_out)
-            .enumerate()
-            .for_each(|(i, row)| do_row(i, row)),
+        Par::Seq => {
+            let (mut pot, mut dep) = (std::mem::take(&mut ws.pot), std::mem::take(&mut ws.dep));
+            let res = data
+                .chunks_mut(n_out * ROWS_PER_TASK)
+                .enumerate()
+                .try_for_each(|(blk, rows)| block(blk, rows, &mut pot, &mut dep));
+            ws.pot = pot;
+            ws.dep = dep;
+            res
+        }
         Par::Rayon => data
             .par_chunks_mut(n_out * ROWS_PER_TASK)
             .enumerate()
-            .for_each(|(c, block)| {
-                for (r, row) in block.chunks_exact_mut(n_out).enumerate() {
-                    do_row(c * ROWS_PER_TASK + r, row);
-                }
-            }),
+            .try_for_each_init(
+                || (Vec::new(), Vec::new()),
+                |(pot, dep), (blk, rows)| block(blk, rows, pot, dep),
+            ),
     }
-    Ok(())
+}
+
+/// Row 0 of a `(B, n)` array as a contiguous vector (only read when `B = 1`).
+fn contiguous_row(x: ArrayView2<'_, f32>) -> std::borrow::Cow<'_, [f32]> {
+    if x.nrows() == 0 {
+        return std::borrow::Cow::Borrowed(&[]);
+    }
+    let row = x.index_axis_move(Axis(0), 0);
+    match row.to_slice() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(row.to_vec()),
+    }
 }

@@ -1,8 +1,8 @@
 //! Choosing among the three update paths, and an `Evolver` that remembers what it knows.
 
-use ndarray::{ArrayView2, ArrayViewMut2, Axis};
+use ndarray::{ArrayView2, ArrayViewMut2};
 
-use super::events::{WeightRange, evolve_events};
+use super::events::{WeightRange, active, evolve_events};
 use super::fused::evolve_fused;
 use super::inputs::EvolveInputs;
 use super::params::ValidExpStdpParams;
@@ -25,30 +25,51 @@ pub enum EvolvePath {
 }
 
 /// Largest fraction of `W` the event path may touch before the fused path is
-/// chosen. The event path costs about the same per touched element when
-/// columns are contiguous, several times more when they are strided
-/// (row-major `W`), so the switch sits well below 1.
-pub const EVENTS_MAX_TOUCHED: f64 = 0.1;
+/// chosen, for row-major `W` (where a fired column is strided) and `B = 1`.
+/// Measured by `cargo run --release --example crossover` (784x1600; table in
+/// results/benchmarks.md): the two cost the same at ~20 % touched.
+pub const EVENTS_MAX_TOUCHED_ROW_MAJOR: f64 = 0.2;
+
+/// The same for row-major `W` and `B > 1`, where the fused path pays for two
+/// dense batch products: crossover at ~45 % touched (`B = 64`).
+pub const EVENTS_MAX_TOUCHED_ROW_MAJOR_BATCH: f64 = 0.4;
+
+/// The same for column-major `W` (each column contiguous): crossover at
+/// ~85 % touched for `B = 1`, above 95 % for `B = 64`.
+pub const EVENTS_MAX_TOUCHED_COL_MAJOR: f64 = 0.8;
 
 fn active_count(x: ArrayView2<f32>) -> usize {
-    x.axis_iter(Axis(1))
-        .filter(|c| c.iter().any(|&v| v != 0.0))
-        .count()
+    let (mut mask, mut idx) = (Vec::new(), Vec::new());
+    active(x, &mut mask, &mut idx);
+    idx.len()
 }
 
-/// The path an automatic choice takes: `events` when the fired columns (and,
-/// with depression, rows) cover at most [`EVENTS_MAX_TOUCHED`] of `W` and no
-/// row normalisation is set; otherwise `fused`.
-pub fn choose_path(params: &ValidExpStdpParams, inputs: &EvolveInputs) -> EvolvePath {
+/// The path an automatic choice takes for weights `w`: `events` when the
+/// fired columns (and, with depression, rows) cover at most
+/// the measured limit for `w`'s layout and the batch size
+/// ([`EVENTS_MAX_TOUCHED_ROW_MAJOR`], [`EVENTS_MAX_TOUCHED_ROW_MAJOR_BATCH`],
+/// [`EVENTS_MAX_TOUCHED_COL_MAJOR`]) of `W` and no row normalisation is set;
+/// otherwise `fused`.
+pub fn choose_path(
+    params: &ValidExpStdpParams,
+    inputs: &EvolveInputs,
+    w: ArrayView2<f32>,
+) -> EvolvePath {
     if params.get().w_norm.is_some() {
         return EvolvePath::Fused;
     }
-    let (n_in, n_out) = (inputs.pre.ncols(), inputs.post.ncols());
+    let (n_in, n_out) = w.dim();
     let mut touched = active_count(inputs.post) * n_in;
     if params.has_depression() {
         touched += active_count(inputs.pre) * n_out;
     }
-    if (touched as f64) <= EVENTS_MAX_TOUCHED * (n_in * n_out) as f64 {
+    let col_major = n_in > 1 && w.strides()[0] == 1;
+    let limit = if col_major {
+        EVENTS_MAX_TOUCHED_COL_MAJOR
+    } else {
+        EVENTS_MAX_TOUCHED_ROW_MAJOR
+    };
+    if (touched as f64) <= limit * (n_in * n_out) as f64 {
         EvolvePath::Events
     } else {
         EvolvePath::Fused
@@ -88,7 +109,9 @@ impl Evolver {
         inputs: &EvolveInputs,
         w: &mut ArrayViewMut2<f32>,
     ) -> Result<EvolvePath> {
-        let path = self.force.unwrap_or_else(|| choose_path(params, inputs));
+        let path = self
+            .force
+            .unwrap_or_else(|| choose_path(params, inputs, w.view()));
         match path {
             EvolvePath::Reference => evolve_reference(params, inputs, w)?,
             EvolvePath::Fused => evolve_fused(params, inputs, w, &mut self.ws, self.par)?,

@@ -26,14 +26,14 @@ pub enum ProjectionPath {
 pub const EVENTS_MAX_DENSITY: f64 = 0.05;
 
 #[inline(always)]
-fn axpy_body(out: &mut [f32], a: f32, x: &[f32]) {
+fn axpy_body<const FMA: bool>(out: &mut [f32], a: f32, x: &[f32]) {
     let n = out.len();
     let x = &x[..n];
     for j in 0..n {
         out[j] += a * x[j];
     }
 }
-crate::dispatch!(fn axpy(out: &mut [f32], a: f32, x: &[f32]) => axpy_body);
+crate::dispatch!(pub(crate) fn axpy(out: &mut [f32], a: f32, x: &[f32]) => axpy_body);
 
 /// Writes `out = input · w` by summing the rows of `w` of non-zero inputs.
 pub fn compute_layer_events_into(
