@@ -18,7 +18,7 @@ use crate::par::Par;
 
 /// Rows per block (and per rayon task): for `B > 1` a block's slice of the
 /// batch products (`ROWS_PER_TASK × n_out`) stays in L2 while it is used.
-const ROWS_PER_TASK: usize = 16;
+pub const ROWS_PER_TASK: usize = 16;
 
 /// One row's potentiation or depression input: `scale · vec[j]`.
 #[derive(Clone, Copy)]
