@@ -9,7 +9,7 @@ export STDP_PYTHON ?= $(STDP_PY_VENV)/bin/python
 
 CARGO ?= cargo
 
-.PHONY: all deps run test fmt lint doc unit bench bench-quick clean-runs
+.PHONY: all deps run test fmt lint doc unit bench bench-quick crossover clean-runs
 
 all: run
 
@@ -17,9 +17,10 @@ all: run
 deps:
 	@scripts/install-deps.sh
 
-## run: the default experiment on the bundled data; results under runs/
+## run: the default experiment; results under runs/smoke/ (re-running replaces them)
 run: deps
-	$(CARGO) run --release --bin stdp -- demo --out runs/demo
+	$(CARGO) run --release --bin stdp -- run experiments/smoke.toml --out runs/smoke --force
+	$(CARGO) run --release --bin stdp -- inspect runs/smoke
 
 ## test: formatting, lints (warnings are errors), docs, then the test suite
 test: deps fmt lint doc unit
@@ -42,6 +43,10 @@ bench: deps
 
 bench-quick: deps
 	$(CARGO) bench -- --quick --noplot
+
+## crossover: the density sweep behind the automatic path choice
+crossover: deps
+	$(CARGO) run --release --example crossover
 
 clean-runs:
 	rm -rf runs

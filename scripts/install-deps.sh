@@ -7,7 +7,7 @@
 set -euo pipefail
 
 APT_PACKAGES=(libopenblas-dev libhdf5-dev pkg-config libfontconfig1-dev)
-PY_PACKAGES=(numpy h5py)
+PY_PACKAGES=(numpy h5py polars)
 VENV="${STDP_PY_VENV:-$HOME/.cache/stdp-py}"
 
 if ! command -v cargo >/dev/null 2>&1; then

@@ -35,6 +35,16 @@ pub enum Error {
         /// What the caller should have done first.
         hint: &'static str,
     },
+    /// A config file (or a `--set` override) has a bad key or value.
+    #[error("{file}: `{key}`: {message}")]
+    Config {
+        /// The config file.
+        file: PathBuf,
+        /// The offending key (dotted), or the position of a syntax error.
+        key: String,
+        /// What was wrong and what was expected.
+        message: String,
+    },
     /// A file could not be read, written, or parsed.
     #[error("{path}: {message}")]
     File {

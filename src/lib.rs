@@ -7,8 +7,10 @@
 //!   (`evolve`, `compute_layer`) and the component with its compartments.
 //! - [`blas`]: the single door to OpenBLAS, with a call counter that proves
 //!   which products run through it.
-//! - [`record`]: files that leave the process (weights as `.npz` / HDF5),
-//!   written atomically.
+//! - [`config`] → [`harness`] → [`record`]: TOML experiment configs are
+//!   validated into a plan, run as many independent instances in parallel
+//!   (checkpointed, resumable), and recorded as Parquet statistics and HDF5
+//!   result files, written atomically.
 //!
 //! Everything is `f32`, as the reference implementation is.
 //!
@@ -35,8 +37,9 @@
 extern crate blas_src;
 
 pub mod blas;
-pub mod demo;
+pub mod config;
 pub mod error;
+pub mod harness;
 pub mod math;
 pub mod par;
 pub mod record;

@@ -4,38 +4,13 @@
 //! the test says so and passes, unless `STDP_REQUIRE_PYTHON=1` (set by CI),
 //! where a missing Python stack is a failure.
 
-use std::process::Command;
+mod support;
 
 use stdp_harness::synapse::exp_stdp::{ExpStdpParams, ExpStdpSynapse, UniformInit};
 
-/// `STDP_PYTHON` (set by the Makefile to its virtualenv) or `python3`.
-fn python() -> String {
-    std::env::var("STDP_PYTHON")
-        .ok()
-        .filter(|p| std::path::Path::new(p).exists())
-        .unwrap_or_else(|| "python3".into())
-}
-
-fn python_ready() -> bool {
-    let ok = Command::new(python())
-        .args(["-c", "import numpy, h5py"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        let required = std::env::var("STDP_REQUIRE_PYTHON").is_ok_and(|v| v == "1");
-        assert!(
-            !required,
-            "STDP_REQUIRE_PYTHON=1 but python3 with numpy and h5py is not available"
-        );
-        eprintln!("SKIPPED: python3 with numpy and h5py not available");
-    }
-    ok
-}
-
 #[test]
 fn numpy_and_h5py_read_saved_weights_and_numpy_npz_loads_back() {
-    if !python_ready() {
+    if !support::python::ready(&["numpy", "h5py"]) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -60,17 +35,10 @@ assert (h == w).all()
 np.savez(d + "/from_numpy.npz", weights=(w * 0.5 + 0.125).astype(np.float32))
 print(repr(float(w.astype(np.float64).sum())))
 "#;
-    let out = Command::new(python())
-        .args(["-c", script])
-        .arg(dir.path())
-        .output()
+    let py_sum: f64 = support::python::run(script, dir.path())
+        .trim()
+        .parse()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "python: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let py_sum: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
     let our_sum: f64 = s.weights().iter().map(|&x| f64::from(x)).sum();
     assert!((py_sum - our_sum).abs() < 1e-9, "{py_sum} vs {our_sum}");
 

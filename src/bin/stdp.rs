@@ -1,10 +1,17 @@
-//! `stdp`: the command-line front end of stdp-harness.
+//! `stdp`: the command-line front end of stdp-harness (thin over the library).
 
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use stdp_harness::demo::{DemoConfig, run_demo};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use polars::prelude::*;
+use stdp_harness::config::load_plan;
+use stdp_harness::harness::checkpoint::{CHECKPOINT_FILE, checkpoint_step};
+use stdp_harness::harness::{RunOptions, run};
+use stdp_harness::record::frame::to_frame;
+use stdp_harness::record::result_file::{RESULT_FILE, read_result};
 
 #[derive(Parser)]
 #[command(
@@ -19,60 +26,186 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Drive one ExpStdpSynapse with Poisson spikes and save its weights and statistics.
-    Demo {
-        /// Output directory.
-        #[arg(long, default_value = "runs/demo")]
-        out: PathBuf,
-        /// Steps to simulate.
-        #[arg(long, default_value_t = 5000)]
-        steps: usize,
-        /// Postsynaptic units.
-        #[arg(long, default_value_t = 100)]
-        n_out: usize,
-        /// Learning rate eta.
-        #[arg(long, default_value_t = 1e-3)]
-        eta: f32,
-        /// Seed.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
+    /// Run an experiment config (resumes from a checkpoint in --out when there is one).
+    Run {
+        /// The experiment file (TOML), e.g. experiments/smoke.toml.
+        config: PathBuf,
+        /// Run directory [default: runs/NAME, NAME from the config].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads [default: all cores].
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Override a config key, e.g. --set steps=5000 --set rule.eta=2e-3.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Replace a finished run (or a checkpoint of another config) in --out.
+        #[arg(long)]
+        force: bool,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Show what a run holds: config, instances, final statistics.
+    Inspect {
+        /// A run directory or its result.h5.
+        path: PathBuf,
     },
 }
 
 fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Demo {
+    match Cli::parse().command {
+        Command::Run {
+            config,
             out,
-            steps,
-            n_out,
-            eta,
-            seed,
-        } => {
-            let mut cfg = DemoConfig {
-                steps,
-                n_out,
-                seed,
-                ..DemoConfig::default()
-            };
-            cfg.params.eta = eta;
-            let s =
-                run_demo(&cfg, &out).with_context(|| format!("demo run into {}", out.display()))?;
+            threads,
+            sets,
+            force,
+            quiet,
+        } => run_cmd(&config, out, threads, &sets, force, quiet),
+        Command::Inspect { path } => inspect(&path),
+    }
+}
+
+fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    if quiet || !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    let style = ProgressStyle::with_template(
+        "{bar:40} {human_pos}/{human_len} steps  {per_sec}  ETA {eta}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
+}
+
+fn run_cmd(
+    config: &Path,
+    out: Option<PathBuf>,
+    threads: Option<usize>,
+    sets: &[String],
+    force: bool,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let plan = load_plan(config, sets)?;
+    let out = out.unwrap_or_else(|| Path::new("runs").join(&plan.name));
+    let threads = match threads {
+        Some(0) => bail!("--threads must be at least 1"),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let total = (plan.steps * plan.instances.len()) as u64;
+    let bar = progress_bar(total, quiet);
+    let opts = RunOptions {
+        out: out.clone(),
+        threads,
+        force,
+    };
+    let summary = run(&plan, &opts, &|k| bar.inc(k))
+        .with_context(|| format!("running {}", config.display()))?;
+    bar.finish_and_clear();
+    let resumed = if summary.resumed_from > 0 {
+        format!(" (resumed at step {})", summary.resumed_from)
+    } else {
+        String::new()
+    };
+    let files: Vec<String> = summary
+        .files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect();
+    println!(
+        "{}: {} instances x {} steps{resumed} in {:.2} s ({:.0} steps/s, {threads} threads); wrote {}",
+        plan.name,
+        plan.instances.len(),
+        plan.steps,
+        summary.seconds,
+        summary.steps_run as f64 / summary.seconds.max(1e-9),
+        files.join(", ")
+    );
+    Ok(())
+}
+
+fn inspect(path: &Path) -> anyhow::Result<()> {
+    widen_table_display();
+    let (dir, file) = if path.is_dir() {
+        (path.to_path_buf(), path.join(RESULT_FILE))
+    } else {
+        (
+            path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+            path.to_path_buf(),
+        )
+    };
+    if !file.exists() && path.is_dir() {
+        let ckpt = dir.join(CHECKPOINT_FILE);
+        if ckpt.exists() {
+            let step = checkpoint_step(&ckpt)?;
             println!(
-                "demo: {steps} steps of a {}x{} ExpStdpSynapse in {:.2} s ({:.0} steps/s)",
-                cfg.n_in,
-                cfg.n_out,
-                s.seconds,
-                steps as f64 / s.seconds.max(1e-9)
+                "{}: unfinished run, checkpoint at step {step}; run the same command again to resume",
+                dir.display()
             );
-            println!(
-                "mean weight of frequently firing inputs {:.4}, of the rest {:.4}",
-                s.mean_w_on, s.mean_w_off
-            );
-            for f in &s.files {
-                println!("wrote {}", f.display());
-            }
+            return Ok(());
+        }
+        bail!(
+            "{}: no {RESULT_FILE} and no {CHECKPOINT_FILE}: not a run directory",
+            dir.display()
+        );
+    }
+    let r = read_result(&file)?;
+    println!(
+        "{}: run `{}` (stdp-harness {}), seed {}, {} steps, {} instances",
+        file.display(),
+        r.name,
+        r.crate_version,
+        r.seed,
+        r.steps,
+        r.weights.len()
+    );
+    println!("\nconfig:\n{}", r.config.trim_end());
+    let n = r.params.len();
+    let mut cols = vec![Column::new(
+        "instance".into(),
+        (0..n as u32).collect::<Vec<_>>(),
+    )];
+    if let Some(first) = r.params.first() {
+        for (k, (name, _)) in first.iter().enumerate() {
+            let v: Vec<f64> = r.params.iter().map(|p| p[k].1).collect();
+            cols.push(Column::new(name.as_str().into(), v));
         }
     }
+    let params = DataFrame::new(n, cols)?;
+    let stats = to_frame(&r.stats)?;
+    let last = stats
+        .lazy()
+        .filter(col("step").eq(lit(r.steps)))
+        .select([
+            col("instance"),
+            col("w_mean"),
+            col("w_std"),
+            col("frac_at_lower"),
+            col("frac_at_upper"),
+            col("mean_abs_dw"),
+            col("pre_rate"),
+            col("post_rate"),
+        ])
+        .collect()?;
+    println!("\nparameters:\n{params}");
+    println!("\nfinal statistics (step {}):\n{last}", r.steps);
     Ok(())
+}
+
+/// polars reads its table limits from the environment; widen them for `inspect`.
+fn widen_table_display() {
+    for (k, v) in [
+        ("POLARS_FMT_MAX_COLS", "20"),
+        ("POLARS_FMT_MAX_ROWS", "50"),
+        ("POLARS_TABLE_WIDTH", "160"),
+    ] {
+        if std::env::var_os(k).is_none() {
+            // SAFETY: first thing `inspect` does, on the main thread, before
+            // polars (or anything else) has started a thread.
+            unsafe { std::env::set_var(k, v) };
+        }
+    }
 }

@@ -1,4 +1,8 @@
-//! Everything that leaves the process as a file: weights, results, checkpoints.
+//! Everything that leaves the process as a file: weights, statistics, result files, checkpoints.
 
 pub mod atomic;
+pub mod frame;
+pub mod h5;
+pub mod result_file;
+pub mod stats;
 pub mod weights_file;

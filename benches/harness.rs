@@ -1,0 +1,46 @@
+//! `harness` group: 16 independent 784x400 instances (smoke statistics) stepped
+//! 200 steps on 1 and on 2 worker threads; ids `threads1`, `threads2`.
+//! Throughput scaling = time(threads1) / time(threads2).
+
+use std::path::Path;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use stdp_harness::config::load_plan;
+use stdp_harness::harness::{Instance, step_instances, worker_pool};
+
+const STEPS: usize = 200;
+
+fn harness(c: &mut Criterion) {
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/smoke.toml");
+    let sets: Vec<String> = [
+        "instances=16",
+        "synapse.n_out=400",
+        "steps=1000000",
+        "record.checkpoint_every=0",
+        "record.snapshot_stride=0",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let plan = load_plan(&config, &sets).expect("smoke config with overrides is valid");
+    let mut g = c.benchmark_group("harness");
+    g.sample_size(10);
+    for threads in [1usize, 2] {
+        let pool = worker_pool(threads).expect("thread pool");
+        let mut instances: Vec<Instance> = plan
+            .instances
+            .iter()
+            .map(|ip| Instance::new(&plan, ip).expect("instance"))
+            .collect();
+        g.bench_function(format!("threads{threads}"), |b| {
+            b.iter(|| {
+                let until = instances[0].step + STEPS;
+                step_instances(&plan, &mut instances, until, &pool, &|_| {}).expect("steps");
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, harness);
+criterion_main!(benches);

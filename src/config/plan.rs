@@ -1,0 +1,353 @@
+//! Raw config (+ `--set` overrides) → a validated plan, once; errors name the file and key.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::raw::{RawConfig, RawInput};
+use crate::error::{Error, Result};
+use crate::synapse::exp_stdp::{EvolvePath, ExpStdpParams, ValidExpStdpParams};
+
+/// Everything a run needs, validated.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// Experiment name.
+    pub name: String,
+    /// Master seed.
+    pub seed: u64,
+    /// Steps per instance.
+    pub steps: usize,
+    /// Step length, ms.
+    pub dt_ms: f64,
+    /// Presynaptic inputs.
+    pub n_in: usize,
+    /// Postsynaptic units.
+    pub n_out: usize,
+    /// Rows per update.
+    pub batch: usize,
+    /// Initial weights uniform in `[init_low, init_high)`.
+    pub init_low: f32,
+    /// See `init_low`.
+    pub init_high: f32,
+    /// Forced update path, or `None` for the automatic choice.
+    pub path: Option<EvolvePath>,
+    /// One entry per instance, in index order.
+    pub instances: Vec<InstancePlan>,
+    /// Recording cadence.
+    pub record: RecordPlan,
+    /// The resolved config (file + `--set`), as TOML: what is stored with the results.
+    pub resolved_toml: String,
+    /// FNV-1a hash of `resolved_toml`, hex: identifies the config of a checkpoint.
+    pub config_hash: String,
+}
+
+/// One instance's parameters.
+#[derive(Clone, Debug)]
+pub struct InstancePlan {
+    /// Index, `0..instances`.
+    pub index: usize,
+    /// Rule parameters.
+    pub params: ValidExpStdpParams,
+    /// Input statistics.
+    pub input: InputPlan,
+}
+
+/// Input statistics in per-step terms.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct InputPlan {
+    /// As configured.
+    pub raw: RawInput,
+    /// Presynaptic spike probability per step (`rate · dt`).
+    pub pre_p: f64,
+    /// Postsynaptic spike probability per step.
+    pub post_p: f64,
+    /// Presynaptic trace decay per step, `e^(−dt/τ)`.
+    pub pre_decay: f32,
+    /// Postsynaptic trace decay per step.
+    pub post_decay: f32,
+}
+
+/// Recording cadence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordPlan {
+    /// Statistics every `stride` steps (and at the last step).
+    pub stride: usize,
+    /// Weight snapshots every `snapshot_stride` steps; 0 = none.
+    pub snapshot_stride: usize,
+    /// Checkpoint every `checkpoint_every` steps; 0 = never.
+    pub checkpoint_every: usize,
+    /// Also write CSV statistics.
+    pub csv: bool,
+}
+
+/// 64-bit FNV-1a of `bytes`, as 16 hex digits (stable across versions and platforms).
+pub fn fnv1a_hex(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+fn cfg_err(file: &Path, key: impl Into<String>, message: impl Into<String>) -> Error {
+    Error::Config {
+        file: file.to_path_buf(),
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+/// Line and column (1-based) of byte offset `at` in `text`.
+fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let before = &text[..at.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+fn toml_err(file: &Path, text: &str, e: &toml::de::Error) -> Error {
+    let key = match e.span() {
+        Some(span) => {
+            let (l, c) = line_col(text, span.start);
+            format!("line {l}, column {c}")
+        }
+        None => "document".into(),
+    };
+    cfg_err(file, key, e.message().trim().to_string())
+}
+
+/// Applies one `key=value` override to the document. `value` is read as TOML
+/// (`3`, `1e-3`, `true`, `"text"`), or as a bare string when it is not TOML.
+pub fn apply_set(doc: &mut toml::Table, set: &str) -> std::result::Result<(), String> {
+    let (key, value) = set
+        .split_once('=')
+        .ok_or_else(|| format!("--set {set}: expected key=value"))?;
+    let key = key.trim();
+    let parsed: toml::Value = match format!("v = {}", value.trim()).parse::<toml::Table>() {
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| toml::Value::String(value.into())),
+        Err(_) => toml::Value::String(value.trim().to_string()),
+    };
+    let parts: Vec<&str> = key.split('.').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(format!("--set {set}: empty key segment"));
+    }
+    let mut table = doc;
+    for p in &parts[..parts.len() - 1] {
+        let entry = table
+            .entry((*p).to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        table = entry
+            .as_table_mut()
+            .ok_or_else(|| format!("--set {set}: `{p}` is not a table"))?;
+    }
+    table.insert(parts[parts.len() - 1].to_string(), parsed);
+    Ok(())
+}
+
+/// Reads, overrides and validates an experiment config.
+pub fn load_plan(path: &Path, sets: &[String]) -> Result<Plan> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    plan_from_str(path, &text, sets)
+}
+
+/// [`load_plan`] on text already read; `file` is used in error messages.
+pub fn plan_from_str(file: &Path, text: &str, sets: &[String]) -> Result<Plan> {
+    // Parse the file as written first, so that its errors carry line and column.
+    let mut doc: toml::Table = text.parse().map_err(|e| toml_err(file, text, &e))?;
+    toml::from_str::<RawConfig>(text).map_err(|e| toml_err(file, text, &e))?;
+    for s in sets {
+        apply_set(&mut doc, s).map_err(|m| cfg_err(file, "--set", m))?;
+    }
+    let raw = RawConfig::deserialize(toml::Value::Table(doc)).map_err(|e| {
+        cfg_err(
+            file,
+            "--set",
+            format!("after applying {}: {}", sets.join(", "), e.message().trim()),
+        )
+    })?;
+    validate(file, raw)
+}
+
+fn positive(file: &Path, key: &str, v: f64, what: &str) -> Result<()> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(cfg_err(file, key, format!("{v}: expected {what}")))
+    }
+}
+
+fn input_plan(file: &Path, prefix: &str, raw: RawInput, dt_ms: f64) -> Result<InputPlan> {
+    let prob = |key: &str, rate: f64| -> Result<f64> {
+        let p = rate * dt_ms / 1000.0;
+        if !rate.is_finite() || rate < 0.0 {
+            return Err(cfg_err(
+                file,
+                format!("{prefix}.{key}"),
+                format!("{rate}: expected a rate >= 0 (Hz)"),
+            ));
+        }
+        if p > 1.0 {
+            return Err(cfg_err(
+                file,
+                format!("{prefix}.{key}"),
+                format!("{rate} Hz at dt_ms = {dt_ms} is more than one spike per step"),
+            ));
+        }
+        Ok(p)
+    };
+    positive(
+        file,
+        &format!("{prefix}.tau_pre_ms"),
+        raw.tau_pre_ms,
+        "a time constant > 0 (ms)",
+    )?;
+    positive(
+        file,
+        &format!("{prefix}.tau_post_ms"),
+        raw.tau_post_ms,
+        "a time constant > 0 (ms)",
+    )?;
+    Ok(InputPlan {
+        raw,
+        pre_p: prob("pre_rate_hz", raw.pre_rate_hz)?,
+        post_p: prob("post_rate_hz", raw.post_rate_hz)?,
+        pre_decay: (-dt_ms / raw.tau_pre_ms).exp() as f32,
+        post_decay: (-dt_ms / raw.tau_post_ms).exp() as f32,
+    })
+}
+
+fn check_rule(file: &Path, prefix: &str, p: ExpStdpParams) -> Result<ValidExpStdpParams> {
+    p.check().map_err(|e| match e {
+        Error::InvalidParam {
+            name,
+            value,
+            expected,
+        } => cfg_err(
+            file,
+            format!("{prefix}.{name}"),
+            format!("{value}: expected {expected}"),
+        ),
+        other => other,
+    })
+}
+
+fn validate(file: &Path, raw: RawConfig) -> Result<Plan> {
+    let resolved_toml = toml::to_string(&raw)
+        .map_err(|e| cfg_err(file, "document", format!("cannot re-serialise: {e}")))?;
+    if raw.name.trim().is_empty() {
+        return Err(cfg_err(file, "name", "expected a non-empty name"));
+    }
+    for (key, v) in [("instances", raw.instances), ("steps", raw.steps)] {
+        if v == 0 {
+            return Err(cfg_err(file, key, "0: expected at least 1"));
+        }
+    }
+    positive(file, "dt_ms", raw.dt_ms, "a step length > 0 (ms)")?;
+    let s = &raw.synapse;
+    for (key, v) in [
+        ("synapse.n_in", s.n_in),
+        ("synapse.n_out", s.n_out),
+        ("synapse.batch", s.batch),
+    ] {
+        if v == 0 {
+            return Err(cfg_err(file, key, "0: expected at least 1"));
+        }
+    }
+    if !(s.init_low.is_finite() && s.init_high.is_finite() && s.init_low < s.init_high) {
+        return Err(cfg_err(
+            file,
+            "synapse.init_low",
+            format!(
+                "[{}, {}): expected finite init_low < init_high",
+                s.init_low, s.init_high
+            ),
+        ));
+    }
+    let path = match s.path.as_str() {
+        "auto" => None,
+        "reference" => Some(EvolvePath::Reference),
+        "fused" => Some(EvolvePath::Fused),
+        "events" => Some(EvolvePath::Events),
+        other => {
+            return Err(cfg_err(
+                file,
+                "synapse.path",
+                format!("`{other}`: expected one of auto, reference, fused, events"),
+            ));
+        }
+    };
+    if raw.record.stride == 0 {
+        return Err(cfg_err(file, "record.stride", "0: expected at least 1"));
+    }
+    let base_rule = check_rule(file, "rule", raw.rule)?;
+    let base_input = input_plan(file, "input", raw.input, raw.dt_ms)?;
+    let mut instances: Vec<InstancePlan> = (0..raw.instances)
+        .map(|index| InstancePlan {
+            index,
+            params: base_rule,
+            input: base_input,
+        })
+        .collect();
+    let mut seen = vec![false; raw.instances];
+    for (k, o) in raw.overrides.iter().enumerate() {
+        let prefix = format!("overrides[{k}]");
+        if o.instance >= raw.instances {
+            return Err(cfg_err(
+                file,
+                format!("{prefix}.instance"),
+                format!(
+                    "{}: expected an index below instances = {}",
+                    o.instance, raw.instances
+                ),
+            ));
+        }
+        if std::mem::replace(&mut seen[o.instance], true) {
+            return Err(cfg_err(
+                file,
+                format!("{prefix}.instance"),
+                format!("{}: instance overridden twice", o.instance),
+            ));
+        }
+        let (r, i) = (&o.rule, &o.input);
+        let mut rule = raw.rule;
+        rule.w_bound = r.w_bound.unwrap_or(rule.w_bound);
+        rule.eta = r.eta.unwrap_or(rule.eta);
+        rule.x_tar = r.x_tar.unwrap_or(rule.x_tar);
+        rule.exp_beta = r.exp_beta.unwrap_or(rule.exp_beta);
+        rule.a_plus = r.a_plus.unwrap_or(rule.a_plus);
+        rule.a_minus = r.a_minus.unwrap_or(rule.a_minus);
+        rule.w_norm = r.w_norm.or(rule.w_norm);
+        let mut input = raw.input;
+        input.pre_rate_hz = i.pre_rate_hz.unwrap_or(input.pre_rate_hz);
+        input.post_rate_hz = i.post_rate_hz.unwrap_or(input.post_rate_hz);
+        input.tau_pre_ms = i.tau_pre_ms.unwrap_or(input.tau_pre_ms);
+        input.tau_post_ms = i.tau_post_ms.unwrap_or(input.tau_post_ms);
+        instances[o.instance].params = check_rule(file, &format!("{prefix}.rule"), rule)?;
+        instances[o.instance].input =
+            input_plan(file, &format!("{prefix}.input"), input, raw.dt_ms)?;
+    }
+    Ok(Plan {
+        name: raw.name.clone(),
+        seed: raw.seed,
+        steps: raw.steps,
+        dt_ms: raw.dt_ms,
+        n_in: s.n_in,
+        n_out: s.n_out,
+        batch: s.batch,
+        init_low: s.init_low,
+        init_high: s.init_high,
+        path,
+        instances,
+        record: RecordPlan {
+            stride: raw.record.stride,
+            snapshot_stride: raw.record.snapshot_stride,
+            checkpoint_every: raw.record.checkpoint_every,
+            csv: raw.record.csv,
+        },
+        config_hash: fnv1a_hex(resolved_toml.as_bytes()),
+        resolved_toml,
+    })
+}

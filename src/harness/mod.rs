@@ -1,0 +1,9 @@
+//! The batch harness: many independent instances stepped in parallel, with
+//! checkpoints and exact resume.
+
+pub mod checkpoint;
+pub mod instance;
+pub mod run;
+
+pub use instance::Instance;
+pub use run::{RunOptions, RunSummary, is_complete, run, step_instances, worker_pool};

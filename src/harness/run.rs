@@ -1,0 +1,161 @@
+//! Running a plan: instances in parallel, checkpoints, resume, and the final records.
+//!
+//! Layout of a run directory: `result.h5` (written last; its presence with
+//! `complete = 1` marks a finished run), `stats.parquet` (and `stats.csv`),
+//! `checkpoint.h5` while the run is unfinished.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use super::checkpoint::{CHECKPOINT_FILE, read_checkpoint, write_checkpoint};
+use super::instance::Instance;
+use crate::config::Plan;
+use crate::error::{Error, Result};
+use crate::record::frame::{to_frame, write_csv, write_parquet};
+use crate::record::result_file::{InstanceRecord, RESULT_FILE, read_result, write_result};
+use crate::record::stats::StatsTable;
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// The run directory.
+    pub out: PathBuf,
+    /// Worker threads (instances run in parallel over them).
+    pub threads: usize,
+    /// Replace a finished run in `out`, or a checkpoint of another config.
+    pub force: bool,
+}
+
+/// What a finished run reports.
+#[derive(Clone, Debug)]
+pub struct RunSummary {
+    /// Steps run in this invocation, summed over instances.
+    pub steps_run: u64,
+    /// Step the run resumed from (0 for a fresh start).
+    pub resumed_from: usize,
+    /// Wall time of this invocation, seconds.
+    pub seconds: f64,
+    /// Files written.
+    pub files: Vec<PathBuf>,
+    /// The statistics of every instance.
+    pub stats: StatsTable,
+}
+
+/// Whether `dir` holds a finished run.
+pub fn is_complete(dir: &Path) -> bool {
+    read_result(&dir.join(RESULT_FILE)).is_ok()
+}
+
+/// Runs `plan` into `opts.out`, resuming from a checkpoint there when one of
+/// the same config exists. `progress(k)` is called as steps complete (from
+/// worker threads), and once with the steps already done when resuming.
+pub fn run(plan: &Plan, opts: &RunOptions, progress: &(dyn Fn(u64) + Sync)) -> Result<RunSummary> {
+    let out = &opts.out;
+    let result_path = out.join(RESULT_FILE);
+    let ckpt_path = out.join(CHECKPOINT_FILE);
+    if result_path.exists() {
+        if !opts.force {
+            return Err(Error::file(
+                out,
+                "already holds a run (result.h5); refusing to overwrite it: pass --force, or choose another --out",
+            ));
+        }
+        std::fs::remove_file(&result_path).map_err(|e| Error::io(&result_path, e))?;
+    }
+    if opts.force && ckpt_path.exists() {
+        std::fs::remove_file(&ckpt_path).map_err(|e| Error::io(&ckpt_path, e))?;
+    }
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+
+    let mut instances = if ckpt_path.exists() {
+        read_checkpoint(&ckpt_path, plan)?
+    } else {
+        plan.instances
+            .iter()
+            .map(|ip| Instance::new(plan, ip))
+            .collect::<Result<Vec<_>>>()?
+    };
+    let resumed_from = instances.first().map_or(0, |i| i.step);
+    progress((resumed_from * instances.len()) as u64);
+
+    let pool = worker_pool(opts.threads).map_err(|m| Error::file(out, m))?;
+    let t0 = Instant::now();
+    let every = plan.record.checkpoint_every;
+    let mut at = resumed_from;
+    while at < plan.steps {
+        // The next checkpoint boundary (or the end).
+        let until = at
+            .checked_div(every)
+            .map_or(plan.steps, |k| ((k + 1) * every).min(plan.steps));
+        step_instances(plan, &mut instances, until, &pool, progress)?;
+        at = until;
+        if at < plan.steps {
+            write_checkpoint(&ckpt_path, plan, &instances)?;
+        }
+    }
+    let seconds = t0.elapsed().as_secs_f64();
+
+    let mut stats = StatsTable::default();
+    for inst in &instances {
+        stats.extend(&inst.stats);
+    }
+    let mut files = Vec::new();
+    let mut df = to_frame(&stats)?;
+    let parquet = out.join("stats.parquet");
+    write_parquet(&parquet, &mut df)?;
+    files.push(parquet);
+    if plan.record.csv {
+        let csv = out.join("stats.csv");
+        write_csv(&csv, &mut df)?;
+        files.push(csv);
+    }
+    let records: Vec<InstanceRecord> = instances
+        .iter()
+        .map(|i| InstanceRecord {
+            index: i.index,
+            params: &i.params,
+            input: &i.input,
+            weights: &i.weights,
+            snapshots: &i.snapshots,
+        })
+        .collect();
+    write_result(&result_path, plan, &records, &stats)?;
+    files.push(result_path);
+    if ckpt_path.exists() {
+        std::fs::remove_file(&ckpt_path).map_err(|e| Error::io(&ckpt_path, e))?;
+    }
+    Ok(RunSummary {
+        steps_run: ((plan.steps - resumed_from) * instances.len()) as u64,
+        resumed_from,
+        seconds,
+        files,
+        stats,
+    })
+}
+
+/// A rayon pool of `threads` workers for [`step_instances`]; also sets
+/// OpenBLAS to one thread, so that the two never compete for the cores.
+pub fn worker_pool(threads: usize) -> std::result::Result<rayon::ThreadPool, String> {
+    crate::blas::set_num_threads(1);
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+        .map_err(|e| format!("cannot start {threads} worker threads: {e}"))
+}
+
+/// Advances every instance to step `until`, instances in parallel on `pool`.
+pub fn step_instances(
+    plan: &Plan,
+    instances: &mut [Instance],
+    until: usize,
+    pool: &rayon::ThreadPool,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<()> {
+    pool.install(|| {
+        instances
+            .par_iter_mut()
+            .try_for_each(|inst| inst.run_until(plan, until, progress))
+    })
+}

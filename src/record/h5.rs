@@ -1,0 +1,132 @@
+//! Small HDF5 helpers shared by result files and checkpoints.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use hdf5::types::VarLenUnicode;
+use hdf5::{Group, Location};
+use ndarray::{Array1, Array2, ArrayD};
+
+use crate::error::{Error, Result};
+
+/// Maps an HDF5 error to [`Error::File`] for `path`.
+pub fn h5err(path: &Path) -> impl Fn(hdf5::Error) -> Error + '_ {
+    move |e| Error::file(path, e)
+}
+
+/// Writes a UTF-8 string attribute.
+pub fn set_str(loc: &Location, name: &str, value: &str, path: &Path) -> Result<()> {
+    let v = VarLenUnicode::from_str(value)
+        .map_err(|e| Error::file(path, format!("attribute {name}: {e}")))?;
+    loc.new_attr::<VarLenUnicode>()
+        .shape(())
+        .create(name)
+        .and_then(|a| a.write_scalar(&v))
+        .map_err(h5err(path))
+}
+
+/// Writes a scalar attribute.
+pub fn set_scalar<T: hdf5::H5Type>(
+    loc: &Location,
+    name: &str,
+    value: T,
+    path: &Path,
+) -> Result<()> {
+    loc.new_attr::<T>()
+        .shape(())
+        .create(name)
+        .and_then(|a| a.write_scalar(&value))
+        .map_err(h5err(path))
+}
+
+/// Reads a UTF-8 string attribute.
+pub fn get_str(loc: &Location, name: &str, path: &Path) -> Result<String> {
+    let v: VarLenUnicode = loc
+        .attr(name)
+        .and_then(|a| a.read_scalar())
+        .map_err(|e| Error::file(path, format!("attribute `{name}`: {e}")))?;
+    Ok(v.as_str().to_string())
+}
+
+/// Reads a scalar attribute.
+pub fn get_scalar<T: hdf5::H5Type>(loc: &Location, name: &str, path: &Path) -> Result<T> {
+    loc.attr(name)
+        .and_then(|a| a.read_scalar())
+        .map_err(|e| Error::file(path, format!("attribute `{name}`: {e}")))
+}
+
+/// Writes a dataset from any array.
+pub fn put<'a, T: hdf5::H5Type + 'a, D: ndarray::Dimension>(
+    g: &Group,
+    name: &str,
+    data: impl Into<ndarray::ArrayView<'a, T, D>>,
+    path: &Path,
+) -> Result<()> {
+    g.new_dataset_builder()
+        .with_data(data.into())
+        .create(name)
+        .map(|_| ())
+        .map_err(h5err(path))
+}
+
+/// Reads a 1-D dataset.
+pub fn get_1d<T: hdf5::H5Type>(g: &Group, name: &str, path: &Path) -> Result<Array1<T>> {
+    g.dataset(name)
+        .and_then(|d| d.read_1d())
+        .map_err(|e| Error::file(path, format!("dataset `{name}`: {e}")))
+}
+
+/// Reads a 2-D dataset.
+pub fn get_2d<T: hdf5::H5Type>(g: &Group, name: &str, path: &Path) -> Result<Array2<T>> {
+    g.dataset(name)
+        .and_then(|d| d.read_2d())
+        .map_err(|e| Error::file(path, format!("dataset `{name}`: {e}")))
+}
+
+/// Reads a dataset of any rank.
+pub fn get_dyn<T: hdf5::H5Type>(g: &Group, name: &str, path: &Path) -> Result<ArrayD<T>> {
+    g.dataset(name)
+        .and_then(|d| d.read_dyn())
+        .map_err(|e| Error::file(path, format!("dataset `{name}`: {e}")))
+}
+
+/// Writes `snapshots` as a chunked (one snapshot per chunk), shuffled and
+/// deflated dataset `(T, n_in, n_out)`, resizable along T, plus `snapshot_steps (T)`.
+pub fn put_snapshots(
+    g: &Group,
+    snapshots: &[(u64, Array2<f32>)],
+    shape: (usize, usize),
+    path: &Path,
+) -> Result<()> {
+    let (n_in, n_out) = shape;
+    let ds = g
+        .new_dataset::<f32>()
+        .chunk((1, n_in, n_out))
+        .shuffle()
+        .deflate(4)
+        .shape((0.., n_in, n_out))
+        .create("snapshots")
+        .map_err(h5err(path))?;
+    ds.resize((snapshots.len(), n_in, n_out))
+        .map_err(h5err(path))?;
+    for (k, (_, w)) in snapshots.iter().enumerate() {
+        ds.write_slice(w, ndarray::s![k, .., ..])
+            .map_err(h5err(path))?;
+    }
+    let steps: Array1<u64> = snapshots.iter().map(|(s, _)| *s).collect();
+    put(g, "snapshot_steps", &steps, path)
+}
+
+/// Reads what [`put_snapshots`] wrote.
+pub fn get_snapshots(g: &Group, path: &Path) -> Result<Vec<(u64, Array2<f32>)>> {
+    let steps: Array1<u64> = get_1d(g, "snapshot_steps", path)?;
+    let data: ArrayD<f32> = get_dyn(g, "snapshots", path)?;
+    let data = data
+        .into_dimensionality::<ndarray::Ix3>()
+        .map_err(|e| Error::file(path, format!("dataset `snapshots`: {e}")))?;
+    Ok(steps
+        .iter()
+        .zip(data.outer_iter())
+        .map(|(&s, w)| (s, w.to_owned()))
+        .collect())
+}

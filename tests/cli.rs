@@ -1,0 +1,210 @@
+//! The `stdp` command line: bad input gives a clear error naming the file and
+//! key, a non-zero exit, and no panic; good input runs and can be inspected.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn smoke() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/smoke.toml")
+}
+
+fn stdp(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stdp"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Asserts a clean failure whose message contains every one of `needles`.
+fn fails_with(out: &Output, needles: &[&str]) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "expected failure, got success; stderr: {err}"
+    );
+    assert!(
+        !err.contains("panicked"),
+        "panic instead of an error: {err}"
+    );
+    for n in needles {
+        assert!(err.contains(n), "error does not mention {n:?}: {err}");
+    }
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+const MINIMAL: &str = "name = \"t\"\nseed = 1\ninstances = 2\nsteps = 10\n";
+
+#[test]
+fn missing_config_file() {
+    fails_with(
+        &stdp(&["run", "no/such/config.toml"]),
+        &["no/such/config.toml"],
+    );
+}
+
+#[test]
+fn toml_syntax_error_names_file_and_line() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "bad.toml", "name = \"t\"\nseed = = 3\n");
+    fails_with(&stdp(&["run", &f]), &["bad.toml", "line 2"]);
+}
+
+#[test]
+fn unknown_key_is_named() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(
+        d.path(),
+        "unknown.toml",
+        &format!("{MINIMAL}[rule]\netta = 0.1\n"),
+    );
+    fails_with(&stdp(&["run", &f]), &["unknown.toml", "etta", "line 6"]);
+}
+
+#[test]
+fn wrong_type_is_named() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(
+        d.path(),
+        "type.toml",
+        "name = \"t\"\nseed = 1\ninstances = \"four\"\nsteps = 10\n",
+    );
+    fails_with(&stdp(&["run", &f]), &["type.toml", "line 3"]);
+}
+
+#[test]
+fn nan_parameter_is_named() {
+    fails_with(
+        &stdp(&[
+            "run",
+            &smoke().display().to_string(),
+            "--set",
+            "rule.eta=nan",
+        ]),
+        &["smoke.toml", "rule.eta", "finite"],
+    );
+}
+
+#[test]
+fn invalid_values_are_named() {
+    let s = smoke().display().to_string();
+    for (set, key) in [
+        ("synapse.n_in=0", "synapse.n_in"),
+        ("synapse.path=fastest", "synapse.path"),
+        ("rule.w_bound=0.005", "rule.w_bound"),
+        ("input.pre_rate_hz=5000", "input.pre_rate_hz"),
+        ("record.stride=0", "record.stride"),
+        ("steps=0", "steps"),
+    ] {
+        fails_with(&stdp(&["run", &s, "--set", set]), &[key]);
+    }
+}
+
+#[test]
+fn override_of_a_missing_instance_is_named() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(
+        d.path(),
+        "ovr.toml",
+        &format!("{MINIMAL}[[overrides]]\ninstance = 5\nrule = {{ eta = 0.1 }}\n"),
+    );
+    fails_with(
+        &stdp(&["run", &f]),
+        &["overrides[0].instance", "below instances = 2"],
+    );
+    let f = write(
+        d.path(),
+        "ovr2.toml",
+        &format!("{MINIMAL}[[overrides]]\ninstance = 1\nrule = {{ eta = -1.0 }}\n"),
+    );
+    fails_with(&stdp(&["run", &f]), &["overrides[0].rule.eta"]);
+}
+
+#[test]
+fn malformed_set_is_an_error() {
+    fails_with(
+        &stdp(&["run", &smoke().display().to_string(), "--set", "steps"]),
+        &["key=value"],
+    );
+    fails_with(
+        &stdp(&[
+            "run",
+            &smoke().display().to_string(),
+            "--set",
+            "nosuchkey=1",
+        ]),
+        &["nosuchkey"],
+    );
+}
+
+#[test]
+fn run_then_inspect_then_refuse_overwrite() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("run");
+    let o = out.display().to_string();
+    let s = smoke().display().to_string();
+    let r = stdp(&[
+        "run",
+        &s,
+        "--out",
+        &o,
+        "--set",
+        "steps=60",
+        "--threads",
+        "2",
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let line = String::from_utf8_lossy(&r.stdout);
+    assert!(
+        line.contains("steps/s") && line.contains("result.h5"),
+        "{line}"
+    );
+    let i = stdp(&["inspect", &o]);
+    assert!(i.status.success(), "{}", String::from_utf8_lossy(&i.stderr));
+    let text = String::from_utf8_lossy(&i.stdout);
+    assert!(
+        text.contains("run `smoke`") && text.contains("final statistics (step 60)"),
+        "{text}"
+    );
+    fails_with(
+        &stdp(&["run", &s, "--out", &o, "--set", "steps=60"]),
+        &["--force"],
+    );
+    let again = stdp(&["run", &s, "--out", &o, "--set", "steps=60", "--force"]);
+    assert!(again.status.success());
+}
+
+#[test]
+fn truncated_or_foreign_result_file_is_an_error() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("run");
+    let o = out.display().to_string();
+    let r = stdp(&[
+        "run",
+        &smoke().display().to_string(),
+        "--out",
+        &o,
+        "--set",
+        "steps=40",
+    ]);
+    assert!(r.status.success());
+    let h5 = out.join("result.h5");
+    let bytes = std::fs::read(&h5).unwrap();
+    let cut = d.path().join("cut.h5");
+    std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
+    fails_with(&stdp(&["inspect", &cut.display().to_string()]), &["cut.h5"]);
+    let junk = d.path().join("junk.h5");
+    std::fs::write(&junk, b"not hdf5 at all").unwrap();
+    fails_with(
+        &stdp(&["inspect", &junk.display().to_string()]),
+        &["junk.h5"],
+    );
+    fails_with(
+        &stdp(&["inspect", &d.path().display().to_string()]),
+        &["not a run directory"],
+    );
+}
