@@ -38,9 +38,12 @@ extern crate blas_src;
 
 pub mod blas;
 pub mod config;
+pub mod data;
 pub mod error;
 pub mod harness;
 pub mod math;
+pub mod network;
+pub mod neuron;
 pub mod par;
 pub mod record;
 pub mod synapse;

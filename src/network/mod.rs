@@ -1,0 +1,4 @@
+//! Networks assembled from neurons and synapses (wiring and stepping, no I/O).
+
+pub mod diehl_cook;
+pub mod readout;

@@ -1,0 +1,4 @@
+//! Neuron models and input encoders.
+
+pub mod lif;
+pub mod poisson;
