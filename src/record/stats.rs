@@ -91,30 +91,26 @@ impl StatsTable {
     ) {
         let n = w.len().max(1) as f64;
         let (mut sum, mut sq, mut lo, mut hi) = (0.0f64, 0.0f64, f64::INFINITY, f64::NEG_INFINITY);
-        let (mut at_lo, mut at_hi, mut dw) = (0u64, 0u64, 0.0f64);
-        for (&x, &p) in w.iter().zip(w_prev.iter()) {
-            let xf = f64::from(x);
-            sum += xf;
-            sq += xf * xf;
-            lo = lo.min(xf);
-            hi = hi.max(xf);
-            at_lo += u64::from(x <= W_MIN);
-            at_hi += u64::from(x >= w_bound);
-            dw += (xf - f64::from(p)).abs();
+        let (mut at_lo, mut at_hi, mut dw, mut norms) = (0u64, 0u64, 0.0f64, 0.0f64);
+        // One pass, row by row: every statistic, including the row norms.
+        for (row, prev) in w.rows().into_iter().zip(w_prev.rows()) {
+            let mut row_sq = 0.0f64;
+            for (&x, &p) in row.iter().zip(prev.iter()) {
+                let xf = f64::from(x);
+                sum += xf;
+                row_sq += xf * xf;
+                lo = lo.min(xf);
+                hi = hi.max(xf);
+                at_lo += u64::from(x <= W_MIN);
+                at_hi += u64::from(x >= w_bound);
+                dw += (xf - f64::from(p)).abs();
+            }
+            sq += row_sq;
+            norms += row_sq.sqrt();
         }
         let mean = sum / n;
         let var = (sq / n - mean * mean).max(0.0);
-        let row_norm_mean = w
-            .rows()
-            .into_iter()
-            .map(|r| {
-                r.iter()
-                    .map(|&x| f64::from(x) * f64::from(x))
-                    .sum::<f64>()
-                    .sqrt()
-            })
-            .sum::<f64>()
-            / w.nrows().max(1) as f64;
+        let row_norm_mean = norms / w.nrows().max(1) as f64;
         let steps = window.steps.max(1) as f64;
         let values = [
             mean,
