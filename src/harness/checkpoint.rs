@@ -13,8 +13,8 @@ use crate::config::Plan;
 use crate::error::{Error, Result};
 use crate::record::atomic::write_atomically;
 use crate::record::h5::{
-    get_1d, get_2d, get_scalar, get_snapshots, get_str, h5err, put, put_snapshots, set_scalar,
-    set_str,
+    create_file, get_1d, get_2d, get_scalar, get_snapshots, get_str, h5err, open_file, put,
+    put_snapshots, set_scalar, set_str,
 };
 use crate::record::stats::{ActivityWindow, FLOAT_COLUMNS, StatsTable};
 
@@ -29,7 +29,7 @@ fn group_name(i: usize) -> String {
 pub fn write_checkpoint(path: &Path, plan: &Plan, instances: &[Instance]) -> Result<()> {
     write_atomically(path, |tmp| {
         let e = h5err(path);
-        let file = hdf5::File::create(tmp).map_err(&e)?;
+        let file = create_file(tmp)?;
         set_str(&file, "config_hash", &plan.config_hash, path)?;
         for inst in instances {
             let g = file.create_group(&group_name(inst.index)).map_err(&e)?;
@@ -72,7 +72,7 @@ pub fn write_checkpoint(path: &Path, plan: &Plan, instances: &[Instance]) -> Res
 
 /// Reads a checkpoint of `plan`'s run; a checkpoint of another config is an error.
 pub fn read_checkpoint(path: &Path, plan: &Plan) -> Result<Vec<Instance>> {
-    let file = hdf5::File::open(path).map_err(|e| {
+    let file = open_file(path).map_err(|e| {
         Error::file(
             path,
             format!("unreadable checkpoint (delete it or run with --force): {e}"),
@@ -132,8 +132,8 @@ pub fn read_checkpoint(path: &Path, plan: &Plan) -> Result<Vec<Instance>> {
 
 /// The step a checkpoint was taken at (that of its first instance).
 pub fn checkpoint_step(path: &Path) -> Result<u64> {
-    let file = hdf5::File::open(path)
-        .map_err(|e| Error::file(path, format!("unreadable checkpoint: {e}")))?;
+    let file =
+        open_file(path).map_err(|e| Error::file(path, format!("unreadable checkpoint: {e}")))?;
     let g = file
         .group(&group_name(0))
         .map_err(|e| Error::file(path, e))?;

@@ -9,6 +9,28 @@ use ndarray::{Array1, Array2, ArrayD};
 
 use crate::error::{Error, Result};
 
+/// Creates (truncating) an HDF5 file with file locking off.
+///
+/// HDF5 locks files with `flock` on descriptors it opens without
+/// close-on-exec, so a child process started while a file is open (a test
+/// harness, a job submitter, a Python reader) inherits the lock and keeps
+/// later opens of that file failing with "unable to lock file". Every file
+/// here is written under a temporary name and renamed when complete, so the
+/// lock protects nothing that the rename does not already.
+pub fn create_file(path: &Path) -> Result<hdf5::File> {
+    hdf5::File::with_options()
+        .with_fapl(|f| f.file_locking(false))
+        .create(path)
+        .map_err(|e| Error::file(path, e))
+}
+
+/// Opens an HDF5 file read-only with file locking off (see [`create_file`]).
+pub fn open_file(path: &Path) -> std::result::Result<hdf5::File, hdf5::Error> {
+    hdf5::File::with_options()
+        .with_fapl(|f| f.file_locking(false))
+        .open(path)
+}
+
 /// Maps an HDF5 error to [`Error::File`] for `path`.
 pub fn h5err(path: &Path) -> impl Fn(hdf5::Error) -> Error + '_ {
     move |e| Error::file(path, e)

@@ -11,7 +11,8 @@ use ndarray::Array2;
 
 use super::atomic::write_atomically;
 use super::h5::{
-    get_1d, get_2d, get_scalar, get_str, h5err, put, put_snapshots, set_scalar, set_str,
+    create_file, get_1d, get_2d, get_scalar, get_str, h5err, open_file, put, put_snapshots,
+    set_scalar, set_str,
 };
 use super::stats::{FLOAT_COLUMNS, StatsTable};
 use crate::config::{InputPlan, Plan};
@@ -50,7 +51,7 @@ pub fn write_result(
 ) -> Result<()> {
     write_atomically(path, |tmp| {
         let e = h5err(path);
-        let file = hdf5::File::create(tmp).map_err(&e)?;
+        let file = create_file(tmp)?;
         set_str(&file, "name", &plan.name, path)?;
         set_str(&file, "config", &plan.resolved_toml, path)?;
         set_str(&file, "config_hash", &plan.config_hash, path)?;
@@ -145,7 +146,7 @@ pub fn read_result(path: &Path) -> Result<ResultSummary> {
     if !path.exists() {
         return Err(Error::io(path, std::io::ErrorKind::NotFound.into()));
     }
-    let file = hdf5::File::open(path).map_err(|e| {
+    let file = open_file(path).map_err(|e| {
         Error::file(
             path,
             format!("not a readable HDF5 result file (truncated or corrupt?): {e}"),

@@ -11,6 +11,7 @@ use ndarray::{Array2, ArrayView2};
 use ndarray_npy::{NpzReader, NpzWriter};
 
 use super::atomic::write_atomically;
+use super::h5::{create_file, open_file};
 use crate::error::{Error, Result};
 
 /// The array name under which weights are stored, in `.npz` and HDF5 alike.
@@ -44,7 +45,7 @@ pub fn read_npz(path: &Path, key: &str) -> Result<Array2<f32>> {
 pub fn write_hdf5(path: &Path, w: ArrayView2<f32>, attrs: &[(&str, f64)]) -> Result<()> {
     write_atomically(path, |tmp| {
         let h5 = |e: hdf5::Error| Error::file(path, e);
-        let file = hdf5::File::create(tmp).map_err(h5)?;
+        let file = create_file(tmp)?;
         let ds = file
             .new_dataset_builder()
             .with_data(&w)
@@ -66,7 +67,7 @@ pub fn read_hdf5(path: &Path) -> Result<Array2<f32>> {
         return Err(Error::io(path, std::io::ErrorKind::NotFound.into()));
     }
     let h5 = |e: hdf5::Error| Error::file(path, e);
-    let file = hdf5::File::open(path).map_err(h5)?;
+    let file = open_file(path).map_err(h5)?;
     let ds = file.dataset(WEIGHTS_KEY).map_err(h5)?;
     ds.read_2d::<f32>().map_err(h5)
 }
