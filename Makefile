@@ -9,7 +9,7 @@ export STDP_PYTHON ?= $(STDP_PY_VENV)/bin/python
 
 CARGO ?= cargo
 
-.PHONY: all deps run test fmt lint doc unit bench bench-quick crossover clean-runs
+.PHONY: all deps run smoke test fmt lint doc unit bench bench-quick crossover clean-runs
 
 all: run
 
@@ -17,8 +17,13 @@ all: run
 deps:
 	@scripts/install-deps.sh
 
-## run: the default experiment; results under runs/smoke/ (re-running replaces them)
+## run: the default experiment, a short Diehl & Cook MNIST run (under a minute);
+## results under runs/diehl_cook_quick/ (re-running replaces them)
 run: deps
+	$(CARGO) run --release --bin stdp -- dc experiments/diehl_cook_quick.toml --out runs/diehl_cook_quick --force
+
+## smoke: the synapse harness example; results under runs/smoke/
+smoke: deps
 	$(CARGO) run --release --bin stdp -- run experiments/smoke.toml --out runs/smoke --force
 	$(CARGO) run --release --bin stdp -- inspect runs/smoke
 

@@ -6,7 +6,7 @@
 # Safe to run repeatedly: it only installs what is missing.
 set -euo pipefail
 
-APT_PACKAGES=(libopenblas-dev libhdf5-dev pkg-config libfontconfig1-dev)
+APT_PACKAGES=(libopenblas-dev libhdf5-dev pkg-config libfontconfig1-dev fonts-dejavu-core)
 PY_PACKAGES=(numpy h5py polars)
 VENV="${STDP_PY_VENV:-$HOME/.cache/stdp-py}"
 

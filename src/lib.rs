@@ -40,6 +40,7 @@ pub mod blas;
 pub mod config;
 pub mod data;
 pub mod error;
+pub mod experiment;
 pub mod harness;
 pub mod math;
 pub mod network;

@@ -208,3 +208,82 @@ fn truncated_or_foreign_result_file_is_an_error() {
         &["not a run directory"],
     );
 }
+
+fn dc_quick() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("experiments/diehl_cook_quick.toml")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn diehl_cook_run_writes_records_summary_and_figures() {
+    let d = tempfile::tempdir().unwrap();
+    let o = d.path().join("dc").display().to_string();
+    let sets = [
+        "n_exc=10",
+        "train_examples=30",
+        "label_examples=20",
+        "test_examples=20",
+        "monitor_every=10",
+    ];
+    let q = dc_quick();
+    let mut args = vec!["dc", q.as_str(), "--out", &o];
+    for s in &sets {
+        args.extend(["--set", s]);
+    }
+    let r = stdp(&args);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let text = String::from_utf8_lossy(&r.stdout);
+    assert!(
+        text.contains("test accuracy") && text.contains("training accuracy after 20 examples"),
+        "{text}"
+    );
+    for f in [
+        "result.h5",
+        "summary.json",
+        "training_curve.parquet",
+        "receptive_fields.png",
+        "training_accuracy.png",
+    ] {
+        assert!(d.path().join("dc").join(f).exists(), "{f} missing");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("dc/summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["n_exc"], 10);
+    assert_eq!(summary["train_examples"], 30);
+    let acc = summary["accuracy_percent"].as_f64().unwrap();
+    assert!((0.0..=100.0).contains(&acc));
+    assert!(summary["command"].as_str().unwrap().contains("dc"));
+    fails_with(&stdp(&args), &["--force"]);
+}
+
+#[test]
+fn diehl_cook_config_errors_are_named() {
+    let q = dc_quick();
+    for (set, key) in [
+        ("rule=hebb", "rule"),
+        ("n_exc=0", "n_exc"),
+        ("test_examples=20000", "test_examples"),
+        ("dc_original.nu_post=-1.0", "dc_original.nu_post"),
+        ("w_ie=nan", "w_ie"),
+    ] {
+        fails_with(
+            &stdp(&["dc", &q, "--set", set]),
+            &["diehl_cook_quick.toml", key],
+        );
+    }
+    let d = tempfile::tempdir().unwrap();
+    fails_with(
+        &stdp(&[
+            "dc",
+            &q,
+            "--mnist",
+            &d.path().display().to_string(),
+            "--out",
+            &d.path().join("o").display().to_string(),
+        ]),
+        &["train-images-idx3-ubyte"],
+    );
+}

@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use polars::prelude::*;
 use stdp_harness::config::load_plan;
+use stdp_harness::experiment::dc_config::load_dc_plan;
+use stdp_harness::experiment::dc_run::{DcRunOptions, Phase, default_mnist_dir, run_dc};
 use stdp_harness::harness::checkpoint::{CHECKPOINT_FILE, checkpoint_step};
 use stdp_harness::harness::{RunOptions, run};
 use stdp_harness::record::frame::to_frame;
@@ -46,6 +48,26 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Run a Diehl & Cook (2015) MNIST experiment: train, label, test, record.
+    Dc {
+        /// The experiment file, e.g. experiments/diehl_cook_100.toml.
+        config: PathBuf,
+        /// Run directory [default: runs/NAME, NAME from the config].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override a config key, e.g. --set train_examples=1000.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// MNIST directory (IDX files, gzip or not) [default: the bundled data/mnist].
+        #[arg(long)]
+        mnist: Option<PathBuf>,
+        /// Replace a finished run in --out.
+        #[arg(long)]
+        force: bool,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Show what a run holds: config, instances, final statistics.
     Inspect {
         /// A run directory or its result.h5.
@@ -64,6 +86,14 @@ fn main() -> anyhow::Result<()> {
             quiet,
         } => run_cmd(&config, out, threads, &sets, force, quiet),
         Command::Inspect { path } => inspect(&path),
+        Command::Dc {
+            config,
+            out,
+            sets,
+            mnist,
+            force,
+            quiet,
+        } => dc_cmd(&config, out, &sets, mnist, force, quiet),
     }
 }
 
@@ -123,6 +153,60 @@ fn run_cmd(
         summary.seconds,
         summary.steps_run as f64 / summary.seconds.max(1e-9),
         files.join(", ")
+    );
+    Ok(())
+}
+
+fn dc_cmd(
+    config: &Path,
+    out: Option<PathBuf>,
+    sets: &[String],
+    mnist: Option<PathBuf>,
+    force: bool,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let plan = load_dc_plan(config, sets)?;
+    let out = out.unwrap_or_else(|| Path::new("runs").join(&plan.name));
+    let total = (plan.train_examples + plan.label_examples + plan.test_examples) as u64;
+    let bar = ProgressBar::new(total);
+    if quiet || !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    let style = ProgressStyle::with_template(
+        "{msg:6} {bar:40} {human_pos}/{human_len} examples  {per_sec}  ETA {eta}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    let opts = DcRunOptions {
+        out: out.clone(),
+        mnist_dir: mnist.unwrap_or_else(default_mnist_dir),
+        force,
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+    };
+    let s = run_dc(&plan, &opts, &|phase, k| {
+        bar.set_message(match phase {
+            Phase::Train => "train",
+            Phase::Label => "label",
+            Phase::Test => "test",
+        });
+        bar.inc(k)
+    })
+    .with_context(|| format!("running {}", config.display()))?;
+    bar.finish_and_clear();
+    for (x, acc) in &s.training_curve {
+        println!("training accuracy after {x} examples: {acc:.1} %");
+    }
+    println!(
+        "{}: {} excitatory neurons, rule {}, {} training examples ({:.2} ms each): test accuracy {:.2} % on {} examples; {:.0} s in all; results in {}",
+        s.name,
+        s.n_exc,
+        s.rule,
+        s.train_examples,
+        s.ms_per_train_example,
+        s.accuracy_percent,
+        s.test_examples,
+        s.wall_time_s,
+        out.display()
     );
     Ok(())
 }

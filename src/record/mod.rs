@@ -3,6 +3,7 @@
 pub mod atomic;
 pub mod frame;
 pub mod h5;
+pub mod plots;
 pub mod result_file;
 pub mod stats;
 pub mod weights_file;

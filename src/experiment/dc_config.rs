@@ -1,0 +1,237 @@
+//! Diehl & Cook experiment configs (`experiments/diehl_cook_*.toml`): raw TOML
+//! (+ `--set`) → a validated plan; errors name the file and key.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::plan::{apply_set, fnv1a_hex};
+use crate::error::{Error, Result};
+use crate::network::diehl_cook::{DcParams, Plasticity};
+use crate::synapse::dc_original::DcStdpParams;
+use crate::synapse::exp_stdp::ExpStdpParams;
+
+/// The file as written.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDcConfig {
+    /// Experiment name.
+    pub name: String,
+    /// Seed of the initial weights and of every spike train.
+    pub seed: u64,
+    /// Excitatory (= inhibitory) neurons.
+    pub n_exc: usize,
+    /// Training examples (60,000 per epoch; examples are taken in order, cycling).
+    pub train_examples: usize,
+    /// Frozen responses to this many training examples label the neurons.
+    pub label_examples: usize,
+    /// Test examples (the first N of the 10,000).
+    pub test_examples: usize,
+    /// Training accuracy is monitored over windows of this many examples.
+    #[serde(default = "default_monitor")]
+    pub monitor_every: usize,
+    /// `dc_original` or `exp_stdp`.
+    pub rule: String,
+    /// Parameters of `dc_original`.
+    #[serde(default)]
+    pub dc_original: DcStdpParams,
+    /// Parameters of `exp_stdp`.
+    #[serde(default)]
+    pub exp_stdp: RawExpStdp,
+    /// Inhibitory → excitatory weight (the paper changes it between sizes).
+    #[serde(default = "default_w_ie")]
+    pub w_ie: f32,
+    /// Adaptive threshold increment per spike, mV.
+    #[serde(default = "default_theta_plus")]
+    pub theta_plus: f32,
+}
+
+fn default_monitor() -> usize {
+    10_000
+}
+fn default_w_ie() -> f32 {
+    17.0
+}
+fn default_theta_plus() -> f32 {
+    0.05
+}
+
+/// `[exp_stdp]`: the seed's rule and its trace time constants.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawExpStdp {
+    /// Rule parameters.
+    #[serde(flatten)]
+    pub rule: ExpStdpParams,
+    /// Presynaptic trace time constant, ms.
+    pub tau_pre_ms: f32,
+    /// Postsynaptic trace time constant, ms.
+    pub tau_post_ms: f32,
+}
+
+impl Default for RawExpStdp {
+    fn default() -> Self {
+        RawExpStdp {
+            rule: ExpStdpParams {
+                eta: 0.01,
+                ..ExpStdpParams::default()
+            },
+            tau_pre_ms: 20.0,
+            tau_post_ms: 20.0,
+        }
+    }
+}
+
+/// A validated experiment.
+#[derive(Clone, Debug)]
+pub struct DcPlan {
+    /// Experiment name.
+    pub name: String,
+    /// Seed.
+    pub seed: u64,
+    /// Network parameters.
+    pub params: DcParams,
+    /// Training examples.
+    pub train_examples: usize,
+    /// Labelling examples.
+    pub label_examples: usize,
+    /// Test examples.
+    pub test_examples: usize,
+    /// Monitoring window.
+    pub monitor_every: usize,
+    /// `dc_original` or `exp_stdp`.
+    pub rule: String,
+    /// Resolved config, TOML.
+    pub resolved_toml: String,
+    /// FNV-1a of `resolved_toml`.
+    pub config_hash: String,
+}
+
+fn err(file: &Path, key: &str, message: impl Into<String>) -> Error {
+    Error::Config {
+        file: file.to_path_buf(),
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+/// Reads, overrides and validates a Diehl & Cook experiment file.
+pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let at = |e: &toml::de::Error| {
+        let key = e.span().map_or("document".to_string(), |s| {
+            let before = &text[..s.start.min(text.len())];
+            format!("line {}", before.matches('\n').count() + 1)
+        });
+        err(path, &key, e.message().trim().to_string())
+    };
+    toml::from_str::<RawDcConfig>(&text).map_err(|e| at(&e))?;
+    let mut doc: toml::Table = text.parse().map_err(|e| at(&e))?;
+    for s in sets {
+        apply_set(&mut doc, s).map_err(|m| err(path, "--set", m))?;
+    }
+    let raw = RawDcConfig::deserialize(toml::Value::Table(doc))
+        .map_err(|e| err(path, "--set", e.message().trim().to_string()))?;
+    let resolved_toml = toml::to_string(&raw).map_err(|e| err(path, "document", e.to_string()))?;
+    for (key, v) in [
+        ("n_exc", raw.n_exc),
+        ("train_examples", raw.train_examples),
+        ("label_examples", raw.label_examples),
+        ("test_examples", raw.test_examples),
+        ("monitor_every", raw.monitor_every),
+    ] {
+        if v == 0 {
+            return Err(err(path, key, "0: expected at least 1"));
+        }
+    }
+    if raw.test_examples > 10_000 {
+        return Err(err(
+            path,
+            "test_examples",
+            format!("{}: MNIST has 10000 test examples", raw.test_examples),
+        ));
+    }
+    for (key, v) in [("w_ie", raw.w_ie), ("theta_plus", raw.theta_plus)] {
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(err(path, key, format!("{v}: expected a finite value >= 0")));
+        }
+    }
+    let mut params = DcParams::original(raw.n_exc);
+    params.w_ie = raw.w_ie;
+    params.theta.theta_plus = raw.theta_plus;
+    params.plasticity = match raw.rule.as_str() {
+        "dc_original" => {
+            let d = raw.dc_original;
+            for (key, v) in [
+                ("dc_original.tau_pre_ms", d.tau_pre_ms),
+                ("dc_original.tau_post1_ms", d.tau_post1_ms),
+                ("dc_original.tau_post2_ms", d.tau_post2_ms),
+                ("dc_original.w_max", d.w_max),
+            ] {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(err(path, key, format!("{v}: expected a finite value > 0")));
+                }
+            }
+            for (key, v) in [
+                ("dc_original.nu_pre", d.nu_pre),
+                ("dc_original.nu_post", d.nu_post),
+            ] {
+                if !(v.is_finite() && v >= 0.0) {
+                    return Err(err(path, key, format!("{v}: expected a finite rate >= 0")));
+                }
+            }
+            Plasticity::DcOriginal(d)
+        }
+        "exp_stdp" => {
+            let x = raw.exp_stdp;
+            let valid = x.rule.check().map_err(|e| match e {
+                Error::InvalidParam {
+                    name,
+                    value,
+                    expected,
+                } => err(
+                    path,
+                    &format!("exp_stdp.{name}"),
+                    format!("{value}: expected {expected}"),
+                ),
+                other => other,
+            })?;
+            for (key, v) in [
+                ("exp_stdp.tau_pre_ms", x.tau_pre_ms),
+                ("exp_stdp.tau_post_ms", x.tau_post_ms),
+            ] {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(err(
+                        path,
+                        key,
+                        format!("{v}: expected a time constant > 0 (ms)"),
+                    ));
+                }
+            }
+            Plasticity::ExpStdp {
+                params: valid,
+                tau_pre_ms: x.tau_pre_ms,
+                tau_post_ms: x.tau_post_ms,
+            }
+        }
+        other => {
+            return Err(err(
+                path,
+                "rule",
+                format!("`{other}`: expected dc_original or exp_stdp"),
+            ));
+        }
+    };
+    Ok(DcPlan {
+        name: raw.name,
+        seed: raw.seed,
+        params,
+        train_examples: raw.train_examples,
+        label_examples: raw.label_examples,
+        test_examples: raw.test_examples,
+        monitor_every: raw.monitor_every,
+        rule: raw.rule,
+        config_hash: fnv1a_hex(resolved_toml.as_bytes()),
+        resolved_toml,
+    })
+}
