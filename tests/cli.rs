@@ -287,3 +287,95 @@ fn diehl_cook_config_errors_are_named() {
         &["train-images-idx3-ubyte"],
     );
 }
+
+#[test]
+fn diehl_cook_run_killed_with_minus_nine_resumes_to_the_same_results() {
+    let d = tempfile::tempdir().unwrap();
+    let q = dc_quick();
+    let killed = d.path().join("killed").display().to_string();
+    let reference = d.path().join("reference").display().to_string();
+    let sets = [
+        "train_examples=600",
+        "label_examples=20",
+        "test_examples=20",
+        "monitor_every=100",
+        "checkpoint_every=20",
+    ];
+    let args = |out: &str| -> Vec<String> {
+        let mut a: Vec<String> = vec![
+            "dc".into(),
+            q.clone(),
+            "--out".into(),
+            out.into(),
+            "--quiet".into(),
+        ];
+        for s in &sets {
+            a.extend(["--set".into(), (*s).into()]);
+        }
+        a
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stdp"))
+        .args(args(&killed))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let ckpt = d.path().join("killed/checkpoint.h5");
+    let t0 = std::time::Instant::now();
+    while !ckpt.exists() {
+        assert!(t0.elapsed().as_secs() < 60, "no checkpoint appeared");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "run ended before it could be killed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    std::thread::sleep(std::time::Duration::from_millis(u64::from(nanos % 300)));
+    let _ = Command::new("kill")
+        .args(["-9", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    assert!(
+        !d.path().join("killed/result.h5").exists(),
+        "killed before the end"
+    );
+    let r = Command::new(env!("CARGO_BIN_EXE_stdp"))
+        .args(args(&killed))
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let u = Command::new(env!("CARGO_BIN_EXE_stdp"))
+        .args(args(&reference))
+        .output()
+        .unwrap();
+    assert!(u.status.success());
+    let read = |dir: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(Path::new(dir).join("summary.json")).unwrap())
+            .unwrap()
+    };
+    let (a, b) = (read(&killed), read(&reference));
+    for key in ["accuracy_percent", "train_showings", "training_curve"] {
+        assert_eq!(a[key], b[key], "{key} differs after resume");
+    }
+    // The final weights and thresholds too, bit for bit.
+    let read_h5 = |dir: &str, name: &str| -> Vec<u32> {
+        let f = stdp_harness::record::h5::open_file(&Path::new(dir).join("result.h5")).unwrap();
+        let v: ndarray::ArrayD<f32> = f.dataset(name).unwrap().read_dyn().unwrap();
+        v.iter().map(|x| x.to_bits()).collect()
+    };
+    for name in ["weights", "theta"] {
+        assert_eq!(
+            read_h5(&killed, name),
+            read_h5(&reference, name),
+            "{name} differs after resume"
+        );
+    }
+    assert!(
+        !Path::new(&killed).join("checkpoint.h5").exists(),
+        "checkpoint removed at the end"
+    );
+}

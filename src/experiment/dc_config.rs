@@ -30,6 +30,9 @@ pub struct RawDcConfig {
     /// Training accuracy is monitored over windows of this many examples.
     #[serde(default = "default_monitor")]
     pub monitor_every: usize,
+    /// Checkpoint every this many training examples (0 = never).
+    #[serde(default = "default_checkpoint")]
+    pub checkpoint_every: usize,
     /// `dc_original` or `exp_stdp`.
     pub rule: String,
     /// Parameters of `dc_original`.
@@ -48,6 +51,9 @@ pub struct RawDcConfig {
 
 fn default_monitor() -> usize {
     10_000
+}
+fn default_checkpoint() -> usize {
+    5_000
 }
 fn default_w_ie() -> f32 {
     17.0
@@ -99,6 +105,8 @@ pub struct DcPlan {
     pub test_examples: usize,
     /// Monitoring window.
     pub monitor_every: usize,
+    /// Checkpoint interval in training examples (0 = never).
+    pub checkpoint_every: usize,
     /// `dc_original` or `exp_stdp`.
     pub rule: String,
     /// Resolved config, TOML.
@@ -230,6 +238,7 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
         label_examples: raw.label_examples,
         test_examples: raw.test_examples,
         monitor_every: raw.monitor_every,
+        checkpoint_every: raw.checkpoint_every,
         rule: raw.rule,
         config_hash: fnv1a_hex(resolved_toml.as_bytes()),
         resolved_toml,

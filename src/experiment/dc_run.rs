@@ -4,7 +4,8 @@
 //!
 //! Files in the run directory: `result.h5` (written last, `complete = 1`),
 //! `training_curve.parquet`, `summary.json`, `receptive_fields.png`,
-//! `training_accuracy.png`.
+//! `training_accuracy.png`; `checkpoint.h5` while training is unfinished
+//! (re-running the same command resumes from it).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -12,6 +13,7 @@ use std::time::Instant;
 use ndarray::{Array1, Array2};
 use polars::prelude::*;
 
+use super::dc_checkpoint::{DC_CHECKPOINT, TrainProgress, read_dc_checkpoint, write_dc_checkpoint};
 use super::dc_config::DcPlan;
 use crate::data::mnist::{Mnist, Split, load};
 use crate::error::{Error, Result};
@@ -68,7 +70,7 @@ pub struct DcSummary {
     pub train_showings: u64,
     /// Training-accuracy curve: (examples seen, percent).
     pub training_curve: Vec<(usize, f64)>,
-    /// Wall time of the whole run, s.
+    /// Wall time of the whole run (training time before a resume included), s.
     pub wall_time_s: f64,
     /// Wall time per training example, ms.
     pub ms_per_train_example: f64,
@@ -128,39 +130,62 @@ pub fn run_dc(
     let n = plan.params.n_exc;
     let t0 = Instant::now();
     let mut net = DiehlCook::new(plan.params, plan.seed);
+    let ckpt = out.join(DC_CHECKPOINT);
+    if opts.force && ckpt.exists() {
+        std::fs::remove_file(&ckpt).map_err(|e| Error::io(&ckpt, e))?;
+    }
+    let mut prog = if ckpt.exists() {
+        read_dc_checkpoint(&ckpt, plan, &mut net)?
+    } else {
+        TrainProgress::default()
+    };
+    progress(Phase::Train, prog.done as u64);
 
     // Training, with the accuracy of each monitoring window classified by the
     // assignments of the window before it (as the original code reports it).
-    let mut window_counts: Vec<Vec<u32>> = Vec::new();
-    let mut window_labels: Vec<u8> = Vec::new();
-    let mut assignments: Option<Vec<u8>> = None;
-    let mut curve = Vec::new();
-    let (mut total_spikes, mut train_labels, mut train_pred, mut showings) =
-        (Vec::new(), Vec::new(), Vec::new(), 0u64);
-    for k in 0..plan.train_examples {
+    let t_train = Instant::now();
+    let train_before = prog.train_seconds;
+    while prog.done < plan.train_examples {
+        let k = prog.done;
         let i = k % train.len();
         let p = net.present(train.image(i), true)?;
-        showings += u64::from(p.showings);
-        total_spikes.push(p.counts.iter().sum::<u32>());
-        train_labels.push(train.labels[i]);
-        train_pred.push(
-            assignments
+        prog.showings += u64::from(p.showings);
+        prog.total_spikes.push(p.counts.iter().sum::<u32>());
+        prog.train_labels.push(train.labels[i]);
+        prog.train_pred.push(
+            prog.assignments
                 .as_ref()
                 .map_or(u8::MAX, |a| classify(a, &p.counts)),
         );
-        window_counts.push(p.counts);
-        window_labels.push(train.labels[i]);
+        prog.window_counts.push(p.counts);
+        prog.window_labels.push(train.labels[i]);
+        prog.done += 1;
         progress(Phase::Train, 1);
-        if window_counts.len() == plan.monitor_every || k + 1 == plan.train_examples {
-            if let Some(a) = &assignments {
-                curve.push((k + 1, 100.0 * accuracy(a, &window_counts, &window_labels)));
+        if prog.window_counts.len() == plan.monitor_every || prog.done == plan.train_examples {
+            if let Some(a) = &prog.assignments {
+                let acc = 100.0 * accuracy(a, &prog.window_counts, &prog.window_labels);
+                prog.curve.push((prog.done, acc));
             }
-            assignments = Some(assign(&window_counts, &window_labels, n));
-            window_counts.clear();
-            window_labels.clear();
+            prog.assignments = Some(assign(&prog.window_counts, &prog.window_labels, n));
+            prog.window_counts.clear();
+            prog.window_labels.clear();
+        }
+        let every = plan.checkpoint_every;
+        if every > 0 && (prog.done % every == 0 || prog.done == plan.train_examples) {
+            prog.train_seconds = train_before + t_train.elapsed().as_secs_f64();
+            write_dc_checkpoint(&ckpt, plan, &net, &prog)?;
         }
     }
-    let train_s = t0.elapsed().as_secs_f64();
+    prog.train_seconds = train_before + t_train.elapsed().as_secs_f64();
+    let train_s = prog.train_seconds;
+    let TrainProgress {
+        showings,
+        curve,
+        total_spikes,
+        train_labels,
+        train_pred,
+        ..
+    } = prog;
 
     // Labels from frozen responses to the last training examples, then the test.
     let t1 = Instant::now();
@@ -198,7 +223,7 @@ pub fn run_dc(
         label_examples: plan.label_examples,
         train_showings: showings,
         training_curve: curve.clone(),
-        wall_time_s: t0.elapsed().as_secs_f64(),
+        wall_time_s: train_before + t0.elapsed().as_secs_f64(),
         ms_per_train_example: 1e3 * train_s / plan.train_examples as f64,
         ms_per_frozen_example: 1e3 * frozen_s / (plan.label_examples + plan.test_examples) as f64,
         seed: plan.seed,
@@ -283,6 +308,9 @@ pub fn run_dc(
         set_scalar(&file, "complete", 1u8, p)?;
         file.close().map_err(h5err(p))
     })?;
+    if ckpt.exists() {
+        std::fs::remove_file(&ckpt).map_err(|e| Error::io(&ckpt, e))?;
+    }
     Ok(summary)
 }
 

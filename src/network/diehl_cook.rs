@@ -189,6 +189,60 @@ impl DiehlCook {
         }
     }
 
+    /// The plasticity rule's traces, in a fixed order (`dc_original`: pre,
+    /// post1, post2; `exp_stdp`: x_pre, x_post), for checkpoints.
+    pub fn rule_traces(&self) -> Vec<Vec<f32>> {
+        match &self.rule {
+            Rule::Dc(r) => vec![r.pre.clone(), r.post1.clone(), r.post2.clone()],
+            Rule::Exp(r) => vec![
+                r.x_pre.iter().copied().collect(),
+                r.x_post.iter().copied().collect(),
+            ],
+        }
+    }
+
+    /// Restores what [`rule_traces`](Self::rule_traces) returned; `false` when
+    /// the count or lengths do not fit this network.
+    pub fn set_rule_traces(&mut self, traces: &[Vec<f32>]) -> bool {
+        let fits = |t: &[Vec<f32>], lens: &[usize]| {
+            t.len() == lens.len() && t.iter().zip(lens).all(|(v, &n)| v.len() == n)
+        };
+        match &mut self.rule {
+            Rule::Dc(r) => {
+                if !fits(traces, &[r.pre.len(), r.post1.len(), r.post2.len()]) {
+                    return false;
+                }
+                r.pre.copy_from_slice(&traces[0]);
+                r.post1.copy_from_slice(&traces[1]);
+                r.post2.copy_from_slice(&traces[2]);
+            }
+            Rule::Exp(r) => {
+                if !fits(traces, &[r.x_pre.len(), r.x_post.len()]) {
+                    return false;
+                }
+                r.x_pre
+                    .iter_mut()
+                    .zip(&traces[0])
+                    .for_each(|(d, &s)| *d = s);
+                r.x_post
+                    .iter_mut()
+                    .zip(&traces[1])
+                    .for_each(|(d, &s)| *d = s);
+            }
+        }
+        true
+    }
+
+    /// Position of the network's random stream (for checkpoints).
+    pub fn rng_word_pos(&self) -> u128 {
+        self.rng.get_word_pos()
+    }
+
+    /// Moves the random stream to `pos` (the stream's seed is the network's).
+    pub fn set_rng_word_pos(&mut self, pos: u128) {
+        self.rng.set_word_pos(pos);
+    }
+
     /// Rescales each excitatory neuron's input weights (a column of `W`) to sum to `norm_total`.
     pub fn normalise(&mut self) {
         let target = self.params.norm_total;

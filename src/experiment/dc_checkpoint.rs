@@ -1,0 +1,228 @@
+//! Checkpoints of a Diehl & Cook training run, at example boundaries: the
+//! whole network state (weights, every neuron variable, the rule's traces,
+//! the random stream's position) and the training records so far. A killed
+//! run re-run with the same command resumes from the last checkpoint and ends
+//! with the same results as an uninterrupted run.
+
+use std::path::Path;
+
+use ndarray::{Array1, Array2};
+
+use super::dc_config::DcPlan;
+use crate::error::{Error, Result};
+use crate::network::diehl_cook::DiehlCook;
+use crate::neuron::lif::LifPopulation;
+use crate::record::atomic::write_atomically;
+use crate::record::h5::{
+    create_file, get_1d, get_2d, get_scalar, get_str, h5err, open_file, put, set_scalar, set_str,
+};
+
+/// The checkpoint's file name inside the run directory.
+pub const DC_CHECKPOINT: &str = "checkpoint.h5";
+
+/// Training records so far.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TrainProgress {
+    /// Training examples done.
+    pub done: usize,
+    /// Presentations so far (retries included).
+    pub showings: u64,
+    /// Training wall time so far, s.
+    pub train_seconds: f64,
+    /// Spike counts of the current monitoring window.
+    pub window_counts: Vec<Vec<u32>>,
+    /// Labels of the current monitoring window.
+    pub window_labels: Vec<u8>,
+    /// Assignments from the previous window, once there is one.
+    pub assignments: Option<Vec<u8>>,
+    /// (examples, accuracy %) per finished window.
+    pub curve: Vec<(usize, f64)>,
+    /// Total excitatory spikes per training example.
+    pub total_spikes: Vec<u32>,
+    /// Label per training example.
+    pub train_labels: Vec<u8>,
+    /// Prediction per training example (255 before the first assignments).
+    pub train_pred: Vec<u8>,
+}
+
+const POP_FIELDS: [&str; 6] = ["v", "ge", "gi", "theta", "timer", "refractory"];
+
+fn pop_fields(p: &LifPopulation) -> [&Vec<f32>; 6] {
+    [&p.v, &p.ge, &p.gi, &p.theta, &p.timer, &p.refractory]
+}
+
+fn pop_fields_mut(p: &mut LifPopulation) -> [&mut Vec<f32>; 6] {
+    [
+        &mut p.v,
+        &mut p.ge,
+        &mut p.gi,
+        &mut p.theta,
+        &mut p.timer,
+        &mut p.refractory,
+    ]
+}
+
+/// Writes the checkpoint (atomically).
+pub fn write_dc_checkpoint(
+    path: &Path,
+    plan: &DcPlan,
+    net: &DiehlCook,
+    prog: &TrainProgress,
+) -> Result<()> {
+    write_atomically(path, |tmp| {
+        let p = path;
+        let f = create_file(tmp)?;
+        set_str(&f, "config_hash", &plan.config_hash, p)?;
+        set_scalar(&f, "done", prog.done as u64, p)?;
+        set_scalar(&f, "showings", prog.showings, p)?;
+        set_scalar(&f, "train_seconds", prog.train_seconds, p)?;
+        let pos = net.rng_word_pos();
+        set_scalar(&f, "rng_pos_hi", (pos >> 64) as u64, p)?;
+        set_scalar(&f, "rng_pos_lo", pos as u64, p)?;
+        put(&f, "w", &net.w, p)?;
+        for (prefix, pop) in [("exc", &net.exc), ("inh", &net.inh)] {
+            for (name, v) in POP_FIELDS.iter().zip(pop_fields(pop)) {
+                put(&f, &format!("{prefix}_{name}"), &Array1::from(v.clone()), p)?;
+            }
+        }
+        let traces = net.rule_traces();
+        set_scalar(&f, "traces", traces.len() as u64, p)?;
+        for (k, t) in traces.iter().enumerate() {
+            put(&f, &format!("trace_{k}"), &Array1::from(t.clone()), p)?;
+        }
+        let n = plan.params.n_exc;
+        let wc = Array2::from_shape_fn((prog.window_counts.len(), n), |(e, k)| {
+            prog.window_counts[e][k]
+        });
+        put(&f, "window_counts", &wc, p)?;
+        put(
+            &f,
+            "window_labels",
+            &Array1::from(prog.window_labels.clone()),
+            p,
+        )?;
+        set_scalar(
+            &f,
+            "has_assignments",
+            u8::from(prog.assignments.is_some()),
+            p,
+        )?;
+        put(
+            &f,
+            "assignments",
+            &Array1::from(prog.assignments.clone().unwrap_or_default()),
+            p,
+        )?;
+        put(
+            &f,
+            "curve_x",
+            &prog
+                .curve
+                .iter()
+                .map(|c| c.0 as u64)
+                .collect::<Array1<u64>>(),
+            p,
+        )?;
+        put(
+            &f,
+            "curve_y",
+            &prog.curve.iter().map(|c| c.1).collect::<Array1<f64>>(),
+            p,
+        )?;
+        put(
+            &f,
+            "total_spikes",
+            &Array1::from(prog.total_spikes.clone()),
+            p,
+        )?;
+        put(
+            &f,
+            "train_labels",
+            &Array1::from(prog.train_labels.clone()),
+            p,
+        )?;
+        put(&f, "train_pred", &Array1::from(prog.train_pred.clone()), p)?;
+        f.close().map_err(h5err(p))
+    })
+}
+
+/// Restores `net` and the training records from a checkpoint of `plan`'s run.
+pub fn read_dc_checkpoint(
+    path: &Path,
+    plan: &DcPlan,
+    net: &mut DiehlCook,
+) -> Result<TrainProgress> {
+    let f = open_file(path).map_err(|e| {
+        Error::file(
+            path,
+            format!("unreadable checkpoint (delete it or use --force): {e}"),
+        )
+    })?;
+    let hash = get_str(&f, "config_hash", path)?;
+    if hash != plan.config_hash {
+        return Err(Error::file(
+            path,
+            format!(
+                "checkpoint of a different config (hash {hash}, this config {}): use another --out, or --force",
+                plan.config_hash
+            ),
+        ));
+    }
+    let bad = |what: &str| {
+        Error::file(
+            path,
+            format!("checkpoint does not fit this network: {what}"),
+        )
+    };
+    let w: Array2<f32> = get_2d(&f, "w", path)?;
+    if w.dim() != net.w.dim() {
+        return Err(bad("weights"));
+    }
+    net.w = w;
+    for prefix in ["exc", "inh"] {
+        let pop = if prefix == "exc" {
+            &mut net.exc
+        } else {
+            &mut net.inh
+        };
+        for (name, dst) in POP_FIELDS.iter().zip(pop_fields_mut(pop)) {
+            let v: Array1<f32> = get_1d(&f, &format!("{prefix}_{name}"), path)?;
+            if v.len() != dst.len() {
+                return Err(bad(name));
+            }
+            *dst = v.to_vec();
+        }
+    }
+    let n_traces: u64 = get_scalar(&f, "traces", path)?;
+    let traces: Vec<Vec<f32>> = (0..n_traces)
+        .map(|k| get_1d::<f32>(&f, &format!("trace_{k}"), path).map(|a| a.to_vec()))
+        .collect::<Result<_>>()?;
+    if !net.set_rule_traces(&traces) {
+        return Err(bad("plasticity traces"));
+    }
+    let hi: u64 = get_scalar(&f, "rng_pos_hi", path)?;
+    let lo: u64 = get_scalar(&f, "rng_pos_lo", path)?;
+    net.set_rng_word_pos((u128::from(hi) << 64) | u128::from(lo));
+    let wc: Array2<u32> = get_2d(&f, "window_counts", path)?;
+    let has: u8 = get_scalar(&f, "has_assignments", path)?;
+    let cx: Array1<u64> = get_1d(&f, "curve_x", path)?;
+    let cy: Array1<f64> = get_1d(&f, "curve_y", path)?;
+    Ok(TrainProgress {
+        done: get_scalar::<u64>(&f, "done", path)? as usize,
+        showings: get_scalar(&f, "showings", path)?,
+        train_seconds: get_scalar(&f, "train_seconds", path)?,
+        window_counts: wc.outer_iter().map(|r| r.to_vec()).collect(),
+        window_labels: get_1d::<u8>(&f, "window_labels", path)?.to_vec(),
+        assignments: (has == 1)
+            .then(|| get_1d::<u8>(&f, "assignments", path).map(|a| a.to_vec()))
+            .transpose()?,
+        curve: cx
+            .iter()
+            .zip(cy.iter())
+            .map(|(&x, &y)| (x as usize, y))
+            .collect(),
+        total_spikes: get_1d::<u32>(&f, "total_spikes", path)?.to_vec(),
+        train_labels: get_1d::<u8>(&f, "train_labels", path)?.to_vec(),
+        train_pred: get_1d::<u8>(&f, "train_pred", path)?.to_vec(),
+    })
+}
