@@ -97,15 +97,18 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
+/// A progress bar with ETA counting `unit`s; hidden with `--quiet` or when
+/// stderr is not a terminal.
+fn progress_bar(total: u64, quiet: bool, unit: &str) -> ProgressBar {
     let bar = ProgressBar::new(total);
     if quiet || !std::io::stderr().is_terminal() {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     }
-    let style = ProgressStyle::with_template(
-        "{bar:40} {human_pos}/{human_len} steps  {per_sec}  ETA {eta}",
-    )
-    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let template = format!(
+        "{{msg:6}} {{bar:40}} {{human_pos}}/{{human_len}} {unit}  {{per_sec}}  ETA {{eta}}"
+    );
+    let style =
+        ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     bar
 }
@@ -126,7 +129,7 @@ fn run_cmd(
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     let total = (plan.steps * plan.instances.len()) as u64;
-    let bar = progress_bar(total, quiet);
+    let bar = progress_bar(total, quiet, "steps");
     let opts = RunOptions {
         out: out.clone(),
         threads,
@@ -168,15 +171,7 @@ fn dc_cmd(
     let plan = load_dc_plan(config, sets)?;
     let out = out.unwrap_or_else(|| Path::new("runs").join(&plan.name));
     let total = (plan.train_examples + plan.label_examples + plan.test_examples) as u64;
-    let bar = ProgressBar::new(total);
-    if quiet || !std::io::stderr().is_terminal() {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    let style = ProgressStyle::with_template(
-        "{msg:6} {bar:40} {human_pos}/{human_len} examples  {per_sec}  ETA {eta}",
-    )
-    .unwrap_or_else(|_| ProgressStyle::default_bar());
-    bar.set_style(style);
+    let bar = progress_bar(total, quiet, "examples");
     let opts = DcRunOptions {
         out: out.clone(),
         mnist_dir: mnist.unwrap_or_else(default_mnist_dir),

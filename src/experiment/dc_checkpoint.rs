@@ -14,7 +14,8 @@ use crate::network::diehl_cook::DiehlCook;
 use crate::neuron::lif::LifPopulation;
 use crate::record::atomic::write_atomically;
 use crate::record::h5::{
-    create_file, get_1d, get_2d, get_scalar, get_str, h5err, open_file, put, set_scalar, set_str,
+    create_file, get_1d, get_2d, get_scalar, get_str, get_u128, h5err, open_file, put, set_scalar,
+    set_str, set_u128,
 };
 
 /// The checkpoint's file name inside the run directory.
@@ -76,9 +77,7 @@ pub fn write_dc_checkpoint(
         set_scalar(&f, "done", prog.done as u64, p)?;
         set_scalar(&f, "showings", prog.showings, p)?;
         set_scalar(&f, "train_seconds", prog.train_seconds, p)?;
-        let pos = net.rng_word_pos();
-        set_scalar(&f, "rng_pos_hi", (pos >> 64) as u64, p)?;
-        set_scalar(&f, "rng_pos_lo", pos as u64, p)?;
+        set_u128(&f, "rng_pos", net.rng_word_pos(), p)?;
         put(&f, "w", &net.w, p)?;
         for (prefix, pop) in [("exc", &net.exc), ("inh", &net.inh)] {
             for (name, v) in POP_FIELDS.iter().zip(pop_fields(pop)) {
@@ -200,9 +199,7 @@ pub fn read_dc_checkpoint(
     if !net.set_rule_traces(&traces) {
         return Err(bad("plasticity traces"));
     }
-    let hi: u64 = get_scalar(&f, "rng_pos_hi", path)?;
-    let lo: u64 = get_scalar(&f, "rng_pos_lo", path)?;
-    net.set_rng_word_pos((u128::from(hi) << 64) | u128::from(lo));
+    net.set_rng_word_pos(get_u128(&f, "rng_pos", path)?);
     let wc: Array2<u32> = get_2d(&f, "window_counts", path)?;
     let has: u8 = get_scalar(&f, "has_assignments", path)?;
     let cx: Array1<u64> = get_1d(&f, "curve_x", path)?;

@@ -13,8 +13,8 @@ use crate::config::Plan;
 use crate::error::{Error, Result};
 use crate::record::atomic::write_atomically;
 use crate::record::h5::{
-    create_file, get_1d, get_2d, get_scalar, get_snapshots, get_str, h5err, open_file, put,
-    put_snapshots, set_scalar, set_str,
+    create_file, get_1d, get_2d, get_scalar, get_snapshots, get_str, get_u128, h5err, open_file,
+    put, put_snapshots, set_scalar, set_str, set_u128,
 };
 use crate::record::stats::{ActivityWindow, FLOAT_COLUMNS, StatsTable};
 
@@ -34,9 +34,7 @@ pub fn write_checkpoint(path: &Path, plan: &Plan, instances: &[Instance]) -> Res
         for inst in instances {
             let g = file.create_group(&group_name(inst.index)).map_err(&e)?;
             set_scalar(&g, "step", inst.step as u64, path)?;
-            let pos = inst.rng.get_word_pos();
-            set_scalar(&g, "rng_pos_hi", (pos >> 64) as u64, path)?;
-            set_scalar(&g, "rng_pos_lo", pos as u64, path)?;
+            set_u128(&g, "rng_pos", inst.rng.get_word_pos(), path)?;
             set_scalar(&g, "win_pre", inst.window.pre_spikes, path)?;
             set_scalar(&g, "win_post", inst.window.post_spikes, path)?;
             set_scalar(&g, "win_out_sum", inst.window.out_sum, path)?;
@@ -93,10 +91,8 @@ pub fn read_checkpoint(path: &Path, plan: &Plan) -> Result<Vec<Instance>> {
         let g = file
             .group(&group_name(ip.index))
             .map_err(|e| Error::file(path, format!("instance {}: {e}", ip.index)))?;
-        let hi: u64 = get_scalar(&g, "rng_pos_hi", path)?;
-        let lo: u64 = get_scalar(&g, "rng_pos_lo", path)?;
         let mut rng = instance_rng(plan.seed, ip.index);
-        rng.set_word_pos((u128::from(hi) << 64) | u128::from(lo));
+        rng.set_word_pos(get_u128(&g, "rng_pos", path)?);
         let mut inst = Instance::restore(plan, ip, get_2d(&g, "weights", path)?, rng);
         inst.step = get_scalar::<u64>(&g, "step", path)? as usize;
         inst.window = ActivityWindow {

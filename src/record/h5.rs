@@ -61,6 +61,19 @@ pub fn set_scalar<T: hdf5::H5Type>(
         .map_err(h5err(path))
 }
 
+/// Writes a `u128` (e.g. a random stream's position) as attributes `{name}_hi`, `{name}_lo`.
+pub fn set_u128(loc: &Location, name: &str, value: u128, path: &Path) -> Result<()> {
+    set_scalar(loc, &format!("{name}_hi"), (value >> 64) as u64, path)?;
+    set_scalar(loc, &format!("{name}_lo"), value as u64, path)
+}
+
+/// Reads what [`set_u128`] wrote.
+pub fn get_u128(loc: &Location, name: &str, path: &Path) -> Result<u128> {
+    let hi: u64 = get_scalar(loc, &format!("{name}_hi"), path)?;
+    let lo: u64 = get_scalar(loc, &format!("{name}_lo"), path)?;
+    Ok((u128::from(hi) << 64) | u128::from(lo))
+}
+
 /// Reads a UTF-8 string attribute.
 pub fn get_str(loc: &Location, name: &str, path: &Path) -> Result<String> {
     let v: VarLenUnicode = loc
