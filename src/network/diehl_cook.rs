@@ -21,6 +21,7 @@ use crate::error::Result;
 use crate::neuron::lif::{AdaptiveThreshold, LifParams, LifPopulation};
 use crate::neuron::poisson::{SpikeTrain, encode};
 use crate::synapse::dc_original::{DcStdp, DcStdpParams};
+use crate::synapse::exp_stdp::projection::axpy;
 use crate::synapse::exp_stdp::{EvolveInputs, Evolver, ValidExpStdpParams};
 
 /// The plasticity rule of the input connections.
@@ -314,10 +315,7 @@ impl DiehlCook {
         let ge = &mut self.exc.ge;
         for &i in inputs {
             let row = self.w.row(i as usize);
-            let row = row.as_slice().expect("W is row-major");
-            for (g, &x) in ge.iter_mut().zip(row) {
-                *g += x;
-            }
+            axpy(ge, 1.0, row.as_slice().expect("W is row-major"));
         }
         for &j in &self.exc_spikes {
             self.inh.ge[j as usize] += p.w_ei;

@@ -124,6 +124,36 @@ pub struct LifPopulation {
     pub refractory: Vec<f32>,
 }
 
+/// One Euler step of the membrane and conductances of every neuron; `v` is
+/// held at `v_reset` while refractory. Vectorised (see [`crate::dispatch`]).
+#[inline(always)]
+fn integrate_body<const FMA: bool>(
+    v: &mut [f32],
+    ge: &mut [f32],
+    gi: &mut [f32],
+    refr: &mut [f32],
+    p: &LifParams,
+    dt: f32,
+) {
+    let (kge, kgi) = (1.0 - dt / p.tau_ge, 1.0 - dt / p.tau_gi);
+    let k_m = dt / p.tau_m;
+    let n = v.len();
+    let (ge, gi, refr) = (&mut ge[..n], &mut gi[..n], &mut refr[..n]);
+    for k in 0..n {
+        let dv = (p.v_rest - v[k]) + ge[k] * (p.e_exc - v[k]) + gi[k] * (p.e_inh - v[k]);
+        v[k] = if refr[k] <= 0.0 {
+            v[k] + k_m * dv
+        } else {
+            p.v_reset
+        };
+        ge[k] *= kge;
+        gi[k] *= kgi;
+        refr[k] -= dt;
+    }
+}
+
+crate::dispatch!(fn integrate(v: &mut [f32], ge: &mut [f32], gi: &mut [f32], refr: &mut [f32], p: &LifParams, dt: f32) => integrate_body);
+
 impl LifPopulation {
     /// `n` neurons at `v_init`, conductances zero, θ at its initial value,
     /// timers at 0 (as in the original: no excitatory spike in the first 50 ms).
@@ -156,23 +186,16 @@ impl LifPopulation {
     /// that spiked to `spikes`. `learning` lets θ decay and grow.
     pub fn step(&mut self, dt: f32, learning: bool, spikes: &mut Vec<u32>) {
         let p = self.params;
-        let (kge, kgi) = (1.0 - dt / p.tau_ge, 1.0 - dt / p.tau_gi);
-        let k_m = dt / p.tau_m;
         let n = self.v.len();
-        let (v, ge, gi) = (&mut self.v[..n], &mut self.ge[..n], &mut self.gi[..n]);
-        let refr = &mut self.refractory[..n];
-        for k in 0..n {
-            let dv = (p.v_rest - v[k]) + ge[k] * (p.e_exc - v[k]) + gi[k] * (p.e_inh - v[k]);
-            let integrate = refr[k] <= 0.0;
-            v[k] = if integrate {
-                v[k] + k_m * dv
-            } else {
-                p.v_reset
-            };
-            ge[k] *= kge;
-            gi[k] *= kgi;
-            refr[k] -= dt;
-        }
+        integrate(
+            &mut self.v,
+            &mut self.ge,
+            &mut self.gi,
+            &mut self.refractory,
+            &p,
+            dt,
+        );
+        let (v, refr) = (&mut self.v[..n], &mut self.refractory[..n]);
         match self.adaptive {
             Some(a) => {
                 let k_theta = if learning {

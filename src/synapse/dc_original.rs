@@ -41,6 +41,17 @@ impl Default for DcStdpParams {
     }
 }
 
+#[inline(always)]
+fn depress_body<const FMA: bool>(row: &mut [f32], post1: &[f32], nu: f32, w_max: f32) {
+    let n = row.len();
+    let post1 = &post1[..n];
+    for j in 0..n {
+        row[j] = (row[j] - nu * post1[j]).clamp(0.0, w_max);
+    }
+}
+
+crate::dispatch!(fn depress(row: &mut [f32], post1: &[f32], nu: f32, w_max: f32) => depress_body);
+
 /// The rule's traces for an `(n_in, n_out)` weight matrix.
 #[derive(Clone, Debug)]
 pub struct DcStdp {
@@ -88,8 +99,14 @@ impl DcStdp {
     pub fn on_pre(&mut self, w: &mut ArrayViewMut2<f32>, i: usize) {
         self.pre[i] = 1.0;
         let (nu, w_max) = (self.params.nu_pre, self.params.w_max);
-        for (x, &p1) in w.row_mut(i).iter_mut().zip(&self.post1) {
-            *x = (*x - nu * p1).clamp(0.0, w_max);
+        let mut row = w.row_mut(i);
+        match row.as_slice_mut() {
+            Some(r) => depress(r, &self.post1, nu, w_max),
+            None => {
+                for (x, &p1) in row.iter_mut().zip(&self.post1) {
+                    *x = (*x - nu * p1).clamp(0.0, w_max);
+                }
+            }
         }
     }
 
