@@ -314,9 +314,16 @@ pub fn run_dc(
     Ok(summary)
 }
 
-/// The default MNIST directory (bundled with the project).
+/// The default MNIST directory: `data/mnist` under the current directory when
+/// it exists (running from a checkout), else the bundled copy of the checkout
+/// the binary was built from.
 pub fn default_mnist_dir() -> PathBuf {
-    crate::data::mnist::bundled_dir()
+    let local = Path::new("data/mnist");
+    if local.is_dir() {
+        local.to_path_buf()
+    } else {
+        crate::data::mnist::bundled_dir()
+    }
 }
 
 /// Whether `dir` holds a finished experiment.
