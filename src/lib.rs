@@ -41,6 +41,7 @@ pub mod config;
 pub mod data;
 pub mod error;
 pub mod experiment;
+pub mod grid;
 pub mod harness;
 pub mod math;
 pub mod network;
