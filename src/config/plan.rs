@@ -106,7 +106,9 @@ fn line_col(text: &str, at: usize) -> (usize, usize) {
     (line, col)
 }
 
-fn toml_err(file: &Path, text: &str, e: &toml::de::Error) -> Error {
+/// A TOML parse or type error of `file` (whose text is `text`) as
+/// [`Error::Config`] located by line and column.
+pub fn toml_err(file: &Path, text: &str, e: &toml::de::Error) -> Error {
     let key = match e.span() {
         Some(span) => {
             let (l, c) = line_col(text, span.start);

@@ -14,7 +14,7 @@ use crate::network::diehl_cook::DiehlCook;
 use crate::neuron::lif::LifPopulation;
 use crate::record::atomic::write_atomically;
 use crate::record::h5::{
-    create_file, get_1d, get_2d, get_scalar, get_str, get_u128, h5err, open_file, put, set_scalar,
+    create_file, get_1d, get_2d, get_scalar, get_u128, h5err, open_checkpoint, put, set_scalar,
     set_str, set_u128,
 };
 
@@ -151,22 +151,7 @@ pub fn read_dc_checkpoint(
     plan: &DcPlan,
     net: &mut DiehlCook,
 ) -> Result<TrainProgress> {
-    let f = open_file(path).map_err(|e| {
-        Error::file(
-            path,
-            format!("unreadable checkpoint (delete it or use --force): {e}"),
-        )
-    })?;
-    let hash = get_str(&f, "config_hash", path)?;
-    if hash != plan.config_hash {
-        return Err(Error::file(
-            path,
-            format!(
-                "checkpoint of a different config (hash {hash}, this config {}): use another --out, or --force",
-                plan.config_hash
-            ),
-        ));
-    }
+    let f = open_checkpoint(path, &plan.config_hash)?;
     let bad = |what: &str| {
         Error::file(
             path,

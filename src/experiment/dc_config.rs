@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::plan::{apply_set, fnv1a_hex};
+use crate::config::plan::{apply_set, fnv1a_hex, toml_err};
 use crate::error::{Error, Result};
 use crate::network::diehl_cook::{DcParams, Plasticity};
 use crate::synapse::dc_original::DcStdpParams;
@@ -126,13 +126,7 @@ fn err(file: &Path, key: &str, message: impl Into<String>) -> Error {
 /// Reads, overrides and validates a Diehl & Cook experiment file.
 pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let at = |e: &toml::de::Error| {
-        let key = e.span().map_or("document".to_string(), |s| {
-            let before = &text[..s.start.min(text.len())];
-            format!("line {}", before.matches('\n').count() + 1)
-        });
-        err(path, &key, e.message().trim().to_string())
-    };
+    let at = |e: &toml::de::Error| toml_err(path, &text, e);
     toml::from_str::<RawDcConfig>(&text).map_err(|e| at(&e))?;
     let mut doc: toml::Table = text.parse().map_err(|e| at(&e))?;
     for s in sets {

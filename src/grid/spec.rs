@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::config::plan::toml_err;
 use crate::error::{Error, Result};
 
 /// The grid file as written.
@@ -155,15 +156,7 @@ fn axis_values(file: &Path, key: &str, axis: &RawAxis) -> Result<Vec<toml::Value
 /// Reads and expands a grid file.
 pub fn load_grid(path: &Path) -> Result<Grid> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let raw: RawGrid = toml::from_str(&text).map_err(|e| {
-        let at = e.span().map_or("document".to_string(), |s| {
-            format!(
-                "line {}",
-                text[..s.start.min(text.len())].matches('\n').count() + 1
-            )
-        });
-        err(path, at, e.message().trim().to_string())
-    })?;
+    let raw: RawGrid = toml::from_str(&text).map_err(|e| toml_err(path, &text, &e))?;
     expand(path, &raw)
 }
 

@@ -13,8 +13,8 @@ use crate::config::Plan;
 use crate::error::{Error, Result};
 use crate::record::atomic::write_atomically;
 use crate::record::h5::{
-    create_file, get_1d, get_2d, get_scalar, get_snapshots, get_str, get_u128, h5err, open_file,
-    put, put_snapshots, set_scalar, set_str, set_u128,
+    create_file, get_1d, get_2d, get_scalar, get_snapshots, get_u128, h5err, open_checkpoint,
+    open_file, put, put_snapshots, set_scalar, set_str, set_u128,
 };
 use crate::record::stats::{ActivityWindow, FLOAT_COLUMNS, StatsTable};
 
@@ -70,22 +70,7 @@ pub fn write_checkpoint(path: &Path, plan: &Plan, instances: &[Instance]) -> Res
 
 /// Reads a checkpoint of `plan`'s run; a checkpoint of another config is an error.
 pub fn read_checkpoint(path: &Path, plan: &Plan) -> Result<Vec<Instance>> {
-    let file = open_file(path).map_err(|e| {
-        Error::file(
-            path,
-            format!("unreadable checkpoint (delete it or run with --force): {e}"),
-        )
-    })?;
-    let hash = get_str(&file, "config_hash", path)?;
-    if hash != plan.config_hash {
-        return Err(Error::file(
-            path,
-            format!(
-                "checkpoint of a different config (hash {hash}, this config {}): use another --out, or --force to start over",
-                plan.config_hash
-            ),
-        ));
-    }
+    let file = open_checkpoint(path, &plan.config_hash)?;
     let mut out = Vec::with_capacity(plan.instances.len());
     for ip in &plan.instances {
         let g = file

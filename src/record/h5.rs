@@ -165,3 +165,24 @@ pub fn get_snapshots(g: &Group, path: &Path) -> Result<Vec<(u64, Array2<f32>)>> 
         .map(|(&s, w)| (s, w.to_owned()))
         .collect())
 }
+
+/// Opens a checkpoint and checks that it belongs to the config with hash
+/// `config_hash` (root attribute `config_hash`).
+pub fn open_checkpoint(path: &Path, config_hash: &str) -> Result<hdf5::File> {
+    let file = open_file(path).map_err(|e| {
+        Error::file(
+            path,
+            format!("unreadable checkpoint (delete it or run with --force): {e}"),
+        )
+    })?;
+    let hash = get_str(&file, "config_hash", path)?;
+    if hash != config_hash {
+        return Err(Error::file(
+            path,
+            format!(
+                "checkpoint of a different config (hash {hash}, this config {config_hash}): use another --out, or --force to start over"
+            ),
+        ));
+    }
+    Ok(file)
+}
