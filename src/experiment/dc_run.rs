@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use ndarray::{Array1, Array2};
+use ndarray::{Array2, aview1};
 use polars::prelude::*;
 
 use super::dc_checkpoint::{DC_CHECKPOINT, TrainProgress, read_dc_checkpoint, write_dc_checkpoint};
@@ -270,41 +270,16 @@ pub fn run_dc(
         set_scalar(&file, "seed", plan.seed, p)?;
         set_scalar(&file, "accuracy_percent", acc, p)?;
         put(&file, "weights", &net.w, p)?;
-        put(&file, "theta", &Array1::from(net.exc.theta.clone()), p)?;
-        put(&file, "assignments", &Array1::from(assignments.clone()), p)?;
-        put(
-            &file,
-            "train_total_spikes",
-            &Array1::from(total_spikes.clone()),
-            p,
-        )?;
-        put(
-            &file,
-            "train_labels",
-            &Array1::from(train_labels.clone()),
-            p,
-        )?;
-        put(
-            &file,
-            "train_predictions",
-            &Array1::from(train_pred.clone()),
-            p,
-        )?;
+        put(&file, "theta", &aview1(&net.exc.theta), p)?;
+        put(&file, "assignments", &aview1(&assignments), p)?;
+        put(&file, "train_total_spikes", &aview1(&total_spikes), p)?;
+        put(&file, "train_labels", &aview1(&train_labels), p)?;
+        put(&file, "train_predictions", &aview1(&train_pred), p)?;
         put(&file, "label_counts", &to_u16(&label_counts, n), p)?;
-        put(
-            &file,
-            "label_labels",
-            &Array1::from(label_labels.clone()),
-            p,
-        )?;
+        put(&file, "label_labels", &aview1(&label_labels), p)?;
         put(&file, "test_counts", &to_u16(&test_counts, n), p)?;
-        put(&file, "test_labels", &Array1::from(test_labels.clone()), p)?;
-        put(
-            &file,
-            "test_predictions",
-            &Array1::from(predictions.clone()),
-            p,
-        )?;
+        put(&file, "test_labels", &aview1(&test_labels), p)?;
+        put(&file, "test_predictions", &aview1(&predictions), p)?;
         set_scalar(&file, "complete", 1u8, p)?;
         file.close().map_err(h5err(p))
     })?;
@@ -324,9 +299,4 @@ pub fn default_mnist_dir() -> PathBuf {
     } else {
         crate::data::mnist::bundled_dir()
     }
-}
-
-/// Whether `dir` holds a finished experiment.
-pub fn has_result(dir: &Path) -> bool {
-    dir.join(RESULT_FILE).exists()
 }

@@ -6,4 +6,4 @@ pub mod instance;
 pub mod run;
 
 pub use instance::Instance;
-pub use run::{RunOptions, RunSummary, is_complete, run, step_instances, worker_pool};
+pub use run::{RunOptions, RunSummary, run, step_instances, worker_pool};

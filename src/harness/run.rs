@@ -4,7 +4,7 @@
 //! `complete = 1` marks a finished run), `stats.parquet` (and `stats.csv`),
 //! `checkpoint.h5` while the run is unfinished.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -14,7 +14,7 @@ use super::instance::Instance;
 use crate::config::Plan;
 use crate::error::{Error, Result};
 use crate::record::frame::{to_frame, write_csv, write_parquet};
-use crate::record::result_file::{InstanceRecord, RESULT_FILE, read_result, write_result};
+use crate::record::result_file::{InstanceRecord, RESULT_FILE, write_result};
 use crate::record::stats::StatsTable;
 
 /// How to run.
@@ -41,11 +41,6 @@ pub struct RunSummary {
     pub files: Vec<PathBuf>,
     /// The statistics of every instance.
     pub stats: StatsTable,
-}
-
-/// Whether `dir` holds a finished run.
-pub fn is_complete(dir: &Path) -> bool {
-    read_result(&dir.join(RESULT_FILE)).is_ok()
 }
 
 /// Runs `plan` into `opts.out`, resuming from a checkpoint there when one of

@@ -15,11 +15,11 @@
 //! old weight: columns are updated with both terms, then the fired rows
 //! outside those columns with the depression term only.
 
-use ndarray::{ArrayView2, ArrayViewMut2, Axis};
+use ndarray::{ArrayView2, ArrayViewMut2};
 
 use super::elementwise::{RuleConsts, clip, updated};
 use super::fused::{Lane, evolve_fused};
-use super::inputs::EvolveInputs;
+use super::inputs::{EvolveInputs, batch_row};
 use super::params::ValidExpStdpParams;
 use super::projection::axpy;
 use super::workspace::{EvolveWorkspace, sized};
@@ -127,23 +127,6 @@ pub(crate) fn active(x: ArrayView2<f32>, mask: &mut Vec<bool>, out: &mut Vec<usi
     out.extend(mask.iter().enumerate().filter(|(_, m)| **m).map(|(j, _)| j));
 }
 
-/// Row `r` of `x` as a contiguous slice (copied into `buf` only when strided).
-fn row_of<'a>(
-    x: ArrayView2<'a, f32>,
-    r: usize,
-    buf: &'a mut Vec<f32>,
-) -> std::borrow::Cow<'a, [f32]> {
-    let row = x.index_axis_move(Axis(0), r);
-    match row.to_slice() {
-        Some(s) => std::borrow::Cow::Borrowed(s),
-        None => {
-            buf.clear();
-            buf.extend(row.iter().copied());
-            std::borrow::Cow::Borrowed(buf.as_slice())
-        }
-    }
-}
-
 /// Rows per block when fired columns of a row-major `W` are gathered: the
 /// block's cache lines stay in L1/L2 between the gather and the scatter.
 const GATHER_ROWS: usize = 64;
@@ -244,23 +227,8 @@ pub fn evolve_events(
     }
 
     if b == 1 {
-        let x_pre = inputs.x_pre.row(0);
-        let pre = inputs.pre.row(0);
-        let (x_pre_buf, pre_buf);
-        let x_pre: &[f32] = match x_pre.as_slice() {
-            Some(s) => s,
-            None => {
-                x_pre_buf = x_pre.to_vec();
-                &x_pre_buf
-            }
-        };
-        let pre: &[f32] = match pre.as_slice() {
-            Some(s) => s,
-            None => {
-                pre_buf = pre.to_vec();
-                &pre_buf
-            }
-        };
+        let (x_pre, pre) = (batch_row(inputs.x_pre, 0), batch_row(inputs.pre, 0));
+        let (x_pre, pre): (&[f32], &[f32]) = (&x_pre, &pre);
         let (post, x_post) = (inputs.post, inputs.x_post);
         for_each_column(w, &cols, &mut ws.gather_b, |c, i0, lane| {
             let j = cols[c];
@@ -288,7 +256,7 @@ pub fn evolve_events(
         let q = sized(&mut ws.q, m);
         q.fill(0.0);
         for bi in 0..b {
-            let x_pre_b = row_of(inputs.x_pre, bi, &mut ws.gather_a);
+            let x_pre_b = batch_row(inputs.x_pre, bi);
             for (c, &j) in cols.iter().enumerate() {
                 let v = inputs.post[[bi, j]];
                 if v != 0.0 {
@@ -344,7 +312,7 @@ pub fn evolve_events(
             let dep_i = sized(&mut dep, m * n_out);
             dep_i.fill(0.0);
             for bi in 0..b {
-                let x_post_b = row_of(inputs.x_post, bi, &mut ws.gather_a);
+                let x_post_b = batch_row(inputs.x_post, bi);
                 for (c, &i) in rows.iter().enumerate() {
                     let a = inputs.pre[[bi, i]];
                     if a != 0.0 {
@@ -353,7 +321,7 @@ pub fn evolve_events(
                 }
             }
         }
-        let x_post0 = inputs.x_post.row(0).to_vec();
+        let x_post0 = batch_row(inputs.x_post, 0);
         let mut row_buf = Vec::new();
         for (c, &i) in rows.iter().enumerate() {
             let r = if b == 1 {

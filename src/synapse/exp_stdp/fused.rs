@@ -9,7 +9,7 @@ use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 
 use super::elementwise::{RuleConsts, finish_row, updated};
-use super::inputs::EvolveInputs;
+use super::inputs::{EvolveInputs, batch_row};
 use super::params::ValidExpStdpParams;
 use super::workspace::{EvolveWorkspace, sized};
 use crate::blas::{Op, gemm};
@@ -104,8 +104,8 @@ pub fn evolve_fused(
     let q = sized(&mut ws.q, n_out);
     rank_one_q(inputs.post, params.get().x_tar, q);
     let q: &[f32] = q;
-    let post_row = contiguous_row(inputs.post);
-    let x_post_row = contiguous_row(inputs.x_post);
+    let post_row = batch_row(inputs.post, 0);
+    let x_post_row = batch_row(inputs.x_post, 0);
 
     let block =
         |blk: usize, rows: &mut [f32], pot: &mut Vec<f32>, dep: &mut Vec<f32>| -> Result<()> {
@@ -198,17 +198,5 @@ pub fn evolve_fused(
                 || (Vec::new(), Vec::new()),
                 |(pot, dep), (blk, rows)| block(blk, rows, pot, dep),
             ),
-    }
-}
-
-/// Row 0 of a `(B, n)` array as a contiguous vector (only read when `B = 1`).
-fn contiguous_row(x: ArrayView2<'_, f32>) -> std::borrow::Cow<'_, [f32]> {
-    if x.nrows() == 0 {
-        return std::borrow::Cow::Borrowed(&[]);
-    }
-    let row = x.index_axis_move(Axis(0), 0);
-    match row.to_slice() {
-        Some(s) => std::borrow::Cow::Borrowed(s),
-        None => std::borrow::Cow::Owned(row.to_vec()),
     }
 }

@@ -1,6 +1,8 @@
 //! The four activity arrays one weight update reads, with their shape contract.
 
-use ndarray::ArrayView2;
+use std::borrow::Cow;
+
+use ndarray::{ArrayView2, Axis};
 
 use crate::error::{Error, Result};
 
@@ -36,5 +38,15 @@ impl EvolveInputs<'_> {
             }
         }
         Ok(b)
+    }
+}
+
+/// Row `r` of a `(B, n)` array as a contiguous slice: borrowed when the row
+/// is contiguous (the usual case), copied otherwise.
+pub(crate) fn batch_row(x: ArrayView2<'_, f32>, r: usize) -> Cow<'_, [f32]> {
+    let row = x.index_axis_move(Axis(0), r);
+    match row.to_slice() {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(row.to_vec()),
     }
 }

@@ -9,7 +9,6 @@ pub struct EvolveWorkspace {
     pub(crate) q: Vec<f32>,
     pub(crate) cols: Vec<usize>,
     pub(crate) rows: Vec<usize>,
-    pub(crate) gather_a: Vec<f32>,
     pub(crate) gather_b: Vec<f32>,
     pub(crate) in_cols: Vec<bool>,
 }
