@@ -1,5 +1,6 @@
 //! Grid files expand to the documented points, every point is a valid config
-//! of its base experiment, and bad grids are errors that name the key.
+//! of its base experiment, and bad grids are errors that name the key;
+//! shards partition and balance the points; sbatch scripts fix the shard count.
 
 use std::path::Path;
 
@@ -95,4 +96,98 @@ fn bad_grids_name_the_key() {
         let e = load_grid(&f).unwrap_err().to_string();
         assert!(e.contains("bad.toml") && e.contains(key), "{key}: {e}");
     }
+}
+
+fn point(index: usize, cost: f64) -> stdp_harness::grid::point::PlannedPoint {
+    stdp_harness::grid::point::PlannedPoint {
+        index,
+        id: format!("{index:016x}"),
+        point: stdp_harness::grid::GridPoint { sets: Vec::new() },
+        cost,
+    }
+}
+
+#[test]
+fn shards_partition_the_points_round_robin_when_costs_are_equal() {
+    use stdp_harness::grid::shard::{Shard, assign, points_of};
+    let pts: Vec<_> = (0..10).map(|i| point(i, 1.0)).collect();
+    assert_eq!(assign(&pts, 3), vec![0, 1, 2, 0, 1, 2, 0, 1, 2, 0]);
+    let mut seen = Vec::new();
+    for s in 0..3 {
+        seen.extend(
+            points_of(&pts, Shard::new(s, 3).unwrap())
+                .iter()
+                .map(|p| p.index),
+        );
+    }
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        (0..10).collect::<Vec<_>>(),
+        "every point in exactly one shard"
+    );
+}
+
+#[test]
+fn shards_balance_unequal_costs() {
+    use stdp_harness::grid::shard::assign;
+    // One long point and many short ones: the long one gets a shard to itself.
+    let mut pts = vec![point(0, 8.0)];
+    pts.extend((1..9).map(|i| point(i, 1.0)));
+    let shard_of = assign(&pts, 2);
+    let load = |s: usize| -> f64 {
+        pts.iter()
+            .zip(&shard_of)
+            .filter(|(_, x)| **x == s)
+            .map(|(p, _)| p.cost)
+            .sum()
+    };
+    assert_eq!((load(0), load(1)), (8.0, 8.0));
+    // Round-robin would have given 8 + 4 against 4.
+}
+
+#[test]
+fn shard_specs_are_checked() {
+    use stdp_harness::grid::shard::Shard;
+    assert_eq!(Shard::parse("2/4"), Ok(Shard { index: 2, count: 4 }));
+    for bad in ["4/4", "0/0", "x/2", "1", "-1/2"] {
+        assert!(Shard::parse(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn sbatch_scripts_fix_the_shard_count_and_quote_paths() {
+    use stdp_harness::grid::slurm::{SlurmJob, SlurmOptions, array_spec, sbatch_script};
+    let job = SlurmJob {
+        name: "stdp-g".into(),
+        exe: "/opt/stdp/bin/stdp".into(),
+        grid: "/home/me/my grids/g.toml".into(),
+        out: "/scratch/out".into(),
+        workdir: "/home/me".into(),
+        mnist: None,
+    };
+    let o = SlurmOptions {
+        tasks: 8,
+        max_running: Some(2),
+        partition: Some("short".into()),
+        time: Some("01:00:00".into()),
+        cpus: 2,
+        ..SlurmOptions::default()
+    };
+    let s = sbatch_script(&job, &o);
+    assert!(s.starts_with("#!/bin/bash\n"));
+    for line in [
+        "#SBATCH --array=0-7%2",
+        "#SBATCH --partition=short",
+        "#SBATCH --time=01:00:00",
+        "#SBATCH --cpus-per-task=2",
+        "#SBATCH --output=/scratch/out/slurm/%A_%a.out",
+        "--shard \"${SLURM_ARRAY_TASK_ID}/8\"",
+        "'/home/me/my grids/g.toml'",
+    ] {
+        assert!(s.contains(line), "missing {line:?} in\n{s}");
+    }
+    assert!(!s.contains("--mem"), "no option that was not given");
+    assert_eq!(array_spec(&[1, 3, 4], None), "1,3,4");
+    assert_eq!(array_spec(&[2, 3, 4], Some(1)), "2-4%1");
 }

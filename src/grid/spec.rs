@@ -5,6 +5,8 @@
 //!
 //! ```toml
 //! base = "smoke.toml"                            # relative to the grid file
+//! [fixed]                                        # overrides of every point (not axes)
+//! steps = 5000
 //! [axes]
 //! "rule.eta" = [1e-3, 2e-3]                      # a list of values
 //! seed = { range = [0, 3] }                      # integers start..end (step 1, or `step`)
@@ -31,6 +33,9 @@ use crate::error::{Error, Result};
 pub struct RawGrid {
     /// The base experiment file, relative to the grid file.
     pub base: PathBuf,
+    /// Overrides applied to every point (dotted keys, as with `--set`).
+    #[serde(default)]
+    pub fixed: BTreeMap<String, toml::Value>,
     /// One axis per config key.
     #[serde(default)]
     pub axes: BTreeMap<String, RawAxis>,
@@ -87,11 +92,22 @@ impl GridPoint {
     }
 }
 
+impl Grid {
+    /// The `--set` arguments of `point`: the fixed overrides, then its own.
+    pub fn args(&self, point: &GridPoint) -> Vec<String> {
+        let mut a = self.fixed.set_args();
+        a.extend(point.set_args());
+        a
+    }
+}
+
 /// An expanded grid.
 #[derive(Clone, Debug)]
 pub struct Grid {
     /// The base experiment file (resolved against the grid file's directory).
     pub base: PathBuf,
+    /// Overrides of every point, before the point's own.
+    pub fixed: GridPoint,
     /// Every point, in a stable order (axes in key order, last key fastest; zips after).
     pub points: Vec<GridPoint>,
 }
@@ -236,8 +252,30 @@ pub fn expand(file: &Path, raw: &RawGrid) -> Result<Grid> {
     if points.is_empty() {
         return Err(err(file, "exclude", "every point is excluded"));
     }
+    if let Some(k) = raw
+        .fixed
+        .keys()
+        .find(|k| raw.axes.contains_key(*k) || raw.zip.iter().any(|z| z.keys.contains(k)))
+    {
+        return Err(err(
+            file,
+            format!("fixed.{k}"),
+            "also an axis or zip key: a key is either fixed or varied",
+        ));
+    }
+    let fixed = GridPoint {
+        sets: raw
+            .fixed
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    };
     let base = file.parent().unwrap_or(Path::new(".")).join(&raw.base);
-    Ok(Grid { base, points })
+    Ok(Grid {
+        base,
+        fixed,
+        points,
+    })
 }
 
 /// Equality of config values, with integers and floats of the same value equal.

@@ -10,10 +10,14 @@ use polars::prelude::*;
 use stdp_harness::config::load_plan;
 use stdp_harness::experiment::dc_config::load_dc_plan;
 use stdp_harness::experiment::dc_run::{DcRunOptions, Phase, default_mnist_dir, run_dc};
+use stdp_harness::grid::report::ReportOptions;
+use stdp_harness::grid::slurm::SlurmOptions;
 use stdp_harness::harness::checkpoint::{CHECKPOINT_FILE, checkpoint_step};
 use stdp_harness::harness::{RunOptions, run};
 use stdp_harness::record::frame::to_frame;
 use stdp_harness::record::result_file::{RESULT_FILE, read_result};
+
+mod grid_cmd;
 
 #[derive(Parser)]
 #[command(
@@ -73,6 +77,95 @@ enum Command {
         /// A run directory or its result.h5.
         path: PathBuf,
     },
+    /// Run the points of a grid (or of one shard of it), skipping complete ones.
+    Grid {
+        /// The grid file, e.g. experiments/grid_smoke.toml.
+        grid: PathBuf,
+        /// Grid output directory [default: runs/GRID, GRID the grid file name].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Run shard I of N (0-based) [default: SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, else all].
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// Points run at once [default: all cores].
+        #[arg(long)]
+        threads: Option<usize>,
+        /// MNIST directory for Diehl & Cook grids [default: the bundled data/mnist].
+        #[arg(long)]
+        mnist: Option<PathBuf>,
+        /// List the points (id, shard, overrides) and exit without running.
+        #[arg(long)]
+        list: bool,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Write an sbatch script for a SLURM job array over the shards of a grid.
+    Slurm {
+        /// The grid file.
+        grid: PathBuf,
+        /// Grid output directory [default: runs/GRID, GRID the grid file name].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Array tasks (shards) [default: one per point, at most 100].
+        #[arg(long)]
+        tasks: Option<usize>,
+        /// Tasks allowed to run at once (--array=...%K).
+        #[arg(long)]
+        max_running: Option<usize>,
+        /// sbatch --partition.
+        #[arg(long)]
+        partition: Option<String>,
+        /// sbatch --time, e.g. 02:00:00.
+        #[arg(long)]
+        time: Option<String>,
+        /// sbatch --mem, e.g. 4G.
+        #[arg(long)]
+        mem: Option<String>,
+        /// sbatch --cpus-per-task: points each task runs at once.
+        #[arg(long, default_value_t = 1)]
+        cpus: usize,
+        /// sbatch --account.
+        #[arg(long)]
+        account: Option<String>,
+        /// sbatch --qos.
+        #[arg(long)]
+        qos: Option<String>,
+        /// Further #SBATCH options, e.g. --sbatch=--constraint=avx2.
+        #[arg(long = "sbatch", value_name = "OPTION", allow_hyphen_values = true)]
+        extra: Vec<String>,
+        /// MNIST directory passed to every task.
+        #[arg(long)]
+        mnist: Option<PathBuf>,
+        /// Only the tasks whose shard still has incomplete points.
+        #[arg(long)]
+        missing: bool,
+        /// Submit with sbatch (prints the job id) instead of printing the command.
+        #[arg(long)]
+        submit: bool,
+    },
+    /// Check that every point of a grid is complete and merge them into grid.h5 and grid.parquet.
+    Merge {
+        /// The grid output directory.
+        dir: PathBuf,
+    },
+    /// Group a merged grid by some keys: mean/std of a metric over seeds, best first, and a figure.
+    Report {
+        /// The grid output directory (merged).
+        dir: PathBuf,
+        /// Grouping key (repeatable) [default: every axis except seed].
+        #[arg(long)]
+        by: Vec<String>,
+        /// The metric [default: accuracy_percent for Diehl & Cook grids, w_std otherwise].
+        #[arg(long)]
+        metric: Option<String>,
+        /// Smaller is better.
+        #[arg(long)]
+        ascending: bool,
+        /// The figure's horizontal axis [default: the first numeric grouping key].
+        #[arg(long)]
+        x: Option<String>,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -106,12 +199,69 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             force,
             quiet,
         } => dc_cmd(&config, out, &sets, mnist, force, quiet),
+        Command::Grid {
+            grid,
+            out,
+            shard,
+            threads,
+            mnist,
+            list,
+            quiet,
+        } => grid_cmd::run_grid(&grid, out, shard, threads, mnist, list, quiet),
+        Command::Slurm {
+            grid,
+            out,
+            tasks,
+            max_running,
+            partition,
+            time,
+            mem,
+            cpus,
+            account,
+            qos,
+            extra,
+            mnist,
+            missing,
+            submit,
+        } => {
+            let o = SlurmOptions {
+                tasks: tasks.unwrap_or(0),
+                max_running,
+                partition,
+                time,
+                mem,
+                cpus,
+                account,
+                qos,
+                extra,
+            };
+            grid_cmd::slurm(&grid, out, o, mnist, missing, submit)
+        }
+        Command::Merge { dir } => grid_cmd::merge(&dir),
+        Command::Report {
+            dir,
+            by,
+            metric,
+            ascending,
+            x,
+        } => {
+            widen_table_display();
+            grid_cmd::report(
+                &dir,
+                &ReportOptions {
+                    by,
+                    metric,
+                    ascending,
+                    x,
+                },
+            )
+        }
     }
 }
 
 /// A progress bar with ETA counting `unit`s; hidden with `--quiet` or when
 /// stderr is not a terminal.
-fn progress_bar(total: u64, quiet: bool, unit: &str) -> ProgressBar {
+pub(crate) fn progress_bar(total: u64, quiet: bool, unit: &str) -> ProgressBar {
     let bar = ProgressBar::new(total);
     if quiet || !std::io::stderr().is_terminal() {
         bar.set_draw_target(ProgressDrawTarget::hidden());

@@ -1,0 +1,316 @@
+//! `stdp grid`, `stdp slurm`, `stdp merge`, `stdp report`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::{Context, bail};
+use stdp_harness::experiment::dc_run::default_mnist_dir;
+use stdp_harness::grid::manifest::{Manifest, point_dir, read_manifest, write_manifest};
+use stdp_harness::grid::merge::{describe, merge as merge_grid, missing_points};
+use stdp_harness::grid::point::PlannedGrid;
+use stdp_harness::grid::report::{ReportOptions, report as report_grid};
+use stdp_harness::grid::runner::{GridRunOptions, PointOutcome, run_shard};
+use stdp_harness::grid::shard::{Shard, assign};
+use stdp_harness::grid::slurm::{SlurmJob, SlurmOptions, array_spec, sbatch_script};
+use stdp_harness::grid::{ExperimentKind, load_planned_grid};
+use stdp_harness::record::atomic::write_atomically;
+
+use crate::progress_bar;
+
+/// `runs/<grid file stem>` unless given.
+fn out_dir(grid: &Path, out: Option<PathBuf>) -> PathBuf {
+    out.unwrap_or_else(|| {
+        let stem = grid
+            .file_stem()
+            .map_or_else(|| "grid".into(), |s| s.to_string_lossy().into_owned());
+        Path::new("runs").join(stem)
+    })
+}
+
+fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
+    std::path::absolute(p)
+        .with_context(|| format!("{}: cannot make the path absolute", p.display()))
+}
+
+fn sets_text(p: &stdp_harness::grid::GridPoint) -> String {
+    p.set_args().join(" ")
+}
+
+fn list_points(g: &PlannedGrid, shard: Shard) {
+    let shard_of = assign(&g.points, shard.count);
+    println!(
+        "{}: {} points over {} ({}), {} shard(s)",
+        g.file.display(),
+        g.points.len(),
+        g.base.display(),
+        g.kind.command(),
+        shard.count
+    );
+    for (p, s) in g.points.iter().zip(shard_of) {
+        println!(
+            "{:>5}  {}  shard {s}  {}",
+            p.index,
+            p.id,
+            sets_text(&p.point)
+        );
+    }
+}
+
+pub fn run_grid(
+    grid: &Path,
+    out: Option<PathBuf>,
+    shard: Option<String>,
+    threads: Option<usize>,
+    mnist: Option<PathBuf>,
+    list: bool,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let g = load_planned_grid(grid)?;
+    let shard = match shard {
+        Some(s) => Shard::parse(&s).map_err(|m| anyhow::anyhow!("--shard {m}"))?,
+        None => Shard::from_slurm_env()?.unwrap_or(Shard::ALL),
+    };
+    if list {
+        list_points(&g, shard);
+        return Ok(());
+    }
+    let threads = match threads {
+        Some(0) => bail!("--threads must be at least 1"),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let out = out_dir(grid, out);
+    let mnist_dir = mnist.unwrap_or_else(default_mnist_dir);
+    if g.kind == ExperimentKind::Dc {
+        // Fail before any point runs when the data is not there.
+        stdp_harness::data::mnist::load(&mnist_dir, stdp_harness::data::mnist::Split::Test)?;
+    }
+    let opts = GridRunOptions {
+        out: out.clone(),
+        shard,
+        threads,
+        mnist_dir,
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+    };
+    let in_shard = stdp_harness::grid::shard::points_of(&g.points, shard).len();
+    let bar = progress_bar(in_shard as u64, quiet, "points");
+    bar.set_message(format!("{shard}"));
+    let finished = AtomicUsize::new(0);
+    let say = |line: String| {
+        if bar.is_hidden() {
+            println!("{line}");
+        } else {
+            bar.println(line);
+        }
+    };
+    say(format!(
+        "{}: shard {shard}: {in_shard} of {} points, {threads} at a time, into {}",
+        grid.display(),
+        g.points.len(),
+        out.display()
+    ));
+    let summary = run_shard(&g, &opts, &|ev| {
+        let p = ev.point;
+        let Some(outcome) = ev.outcome else {
+            return;
+        };
+        let k = finished.fetch_add(1, Ordering::Relaxed) + 1;
+        let what = match outcome {
+            PointOutcome::Skipped => "already complete".to_string(),
+            PointOutcome::Done {
+                seconds,
+                resumed,
+                headline,
+            } => format!(
+                "done in {seconds:.1} s{}: {headline}",
+                if *resumed {
+                    " (resumed from a checkpoint)"
+                } else {
+                    ""
+                }
+            ),
+            PointOutcome::Failed(m) => format!("FAILED: {m}"),
+        };
+        say(format!(
+            "[{k}/{in_shard}] point {} ({}) {}: {what}",
+            p.index,
+            p.id,
+            sets_text(&p.point)
+        ));
+        bar.inc(1);
+    })?;
+    bar.finish_and_clear();
+    println!(
+        "shard {shard}: {} run, {} already complete, {} failed, in {:.1} s; results in {}",
+        summary.done,
+        summary.skipped,
+        summary.failed.len(),
+        summary.seconds,
+        out.display()
+    );
+    if !summary.failed.is_empty() {
+        let lines: Vec<String> = summary
+            .failed
+            .iter()
+            .map(|(i, id, m)| format!("  point {i} ({id}): {m}"))
+            .collect();
+        bail!(
+            "{} point(s) failed (the others are complete):\n{}",
+            summary.failed.len(),
+            lines.join("\n")
+        );
+    }
+    Ok(())
+}
+
+pub fn slurm(
+    grid: &Path,
+    out: Option<PathBuf>,
+    mut o: SlurmOptions,
+    mnist: Option<PathBuf>,
+    missing: bool,
+    submit: bool,
+) -> anyhow::Result<()> {
+    let g = load_planned_grid(grid)?;
+    if o.tasks == 0 {
+        o.tasks = g.points.len().min(100);
+    }
+    if o.tasks > g.points.len() {
+        bail!(
+            "--tasks {}: the grid has only {} points",
+            o.tasks,
+            g.points.len()
+        );
+    }
+    let out = absolute(&out_dir(grid, out))?;
+    let job = SlurmJob {
+        name: format!(
+            "stdp-{}",
+            grid.file_stem()
+                .map_or_else(|| "grid".into(), |s| s.to_string_lossy().into_owned())
+        ),
+        exe: std::env::current_exe().context("cannot find the stdp executable")?,
+        grid: absolute(grid)?,
+        out: out.clone(),
+        workdir: std::env::current_dir().context("no current directory")?,
+        mnist: mnist.map(|m| absolute(&m)).transpose()?,
+    };
+    // The manifest now, so that `stdp merge` can list what is missing even
+    // before the first task starts.
+    write_manifest(&out, &Manifest::of(&g)?)?;
+    let logs = out.join("slurm");
+    std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
+    let script = logs.join("grid.sbatch");
+    let text = sbatch_script(&job, &o);
+    write_atomically(&script, |tmp| {
+        std::fs::write(tmp, &text).map_err(|e| stdp_harness::Error::io(tmp, e))
+    })?;
+    let tasks: Vec<usize> = if missing {
+        let shard_of = assign(&g.points, o.tasks);
+        let mut t: Vec<usize> = g
+            .points
+            .iter()
+            .zip(&shard_of)
+            .filter(|(p, _)| !stdp_harness::grid::runner::run_is_complete(&point_dir(&out, &p.id)))
+            .map(|(_, &s)| s)
+            .collect();
+        t.sort_unstable();
+        t.dedup();
+        if t.is_empty() {
+            println!(
+                "every point of {} is complete in {}: nothing to submit",
+                grid.display(),
+                out.display()
+            );
+            return Ok(());
+        }
+        t
+    } else {
+        (0..o.tasks).collect()
+    };
+    let mut args = vec!["--parsable".to_string()];
+    if missing {
+        args.push(format!("--array={}", array_spec(&tasks, o.max_running)));
+    }
+    args.push(script.to_string_lossy().into_owned());
+    println!(
+        "wrote {} ({} points in {} tasks{})",
+        script.display(),
+        g.points.len(),
+        o.tasks,
+        if missing {
+            format!("; resubmitting tasks {}", array_spec(&tasks, None))
+        } else {
+            String::new()
+        }
+    );
+    if !submit {
+        println!("submit with:\n  sbatch {}", args[1..].join(" "));
+        println!("then, when it is done:\n  stdp merge {}", out.display());
+        return Ok(());
+    }
+    let output = Command::new("sbatch")
+        .args(&args)
+        .output()
+        .context("cannot run sbatch (is SLURM installed and on PATH?)")?;
+    if !output.status.success() {
+        bail!(
+            "sbatch {} failed ({}): {}",
+            args.join(" "),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    let id = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    println!("submitted job {id}; logs in {}", logs.display());
+    Ok(())
+}
+
+pub fn merge(dir: &Path) -> anyhow::Result<()> {
+    let m = read_manifest(dir)?;
+    let missing = missing_points(dir, &m);
+    if !missing.is_empty() {
+        eprintln!(
+            "{}: {} of {} points are not complete:",
+            dir.display(),
+            missing.len(),
+            m.points.len()
+        );
+        for (p, state) in &missing {
+            eprintln!("  {} [{state}]", describe(p));
+        }
+        bail!(
+            "{}: incomplete grid; run it again (or `stdp slurm ... --missing --submit`) to finish the points above",
+            dir.display()
+        );
+    }
+    let s = merge_grid(dir)?;
+    let files: Vec<String> = s.files.iter().map(|f| f.display().to_string()).collect();
+    println!(
+        "merged {} points of {}: {}",
+        s.points,
+        m.grid_file.display(),
+        files.join(", ")
+    );
+    Ok(())
+}
+
+pub fn report(dir: &Path, o: &ReportOptions) -> anyhow::Result<()> {
+    let r = report_grid(dir, o)?;
+    let by = if r.by.is_empty() {
+        "all points".to_string()
+    } else {
+        r.by.join(", ")
+    };
+    println!(
+        "{}: {} by {by} ({} first)\n{}",
+        dir.display(),
+        r.metric,
+        if o.ascending { "smallest" } else { "largest" },
+        r.table
+    );
+    let files: Vec<String> = r.files.iter().map(|f| f.display().to_string()).collect();
+    println!("wrote {}", files.join(", "));
+    Ok(())
+}

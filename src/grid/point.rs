@@ -1,0 +1,185 @@
+//! Grid points resolved against their base experiment: the kind of
+//! experiment, each point's validated config, its stable id and its
+//! estimated cost.
+//!
+//! A point's id is the FNV-1a hash of its resolved config (the base file with
+//! the point's overrides, as stored in its results): the same configuration
+//! has the same id in any grid, whatever its position, so re-runs and grown
+//! grids skip points that are already complete.
+
+use std::path::{Path, PathBuf};
+
+use super::spec::{Grid, GridPoint};
+use crate::config::load_plan;
+use crate::error::{Error, Result};
+use crate::experiment::dc_config::load_dc_plan;
+
+/// Which runner a grid's base experiment belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExperimentKind {
+    /// A synapse-harness experiment (`stdp run`): `[synapse]`, `[rule]`, `[input]`.
+    Run,
+    /// A Diehl & Cook MNIST experiment (`stdp dc`): it has `n_exc`.
+    Dc,
+}
+
+impl ExperimentKind {
+    /// The kind of the experiment file `base`: Diehl & Cook when it sets
+    /// `n_exc`, a synapse-harness run otherwise.
+    pub fn of(base: &Path) -> Result<ExperimentKind> {
+        let text = std::fs::read_to_string(base).map_err(|e| Error::io(base, e))?;
+        let doc: toml::Table = text
+            .parse()
+            .map_err(|e| crate::config::plan::toml_err(base, &text, &e))?;
+        Ok(if doc.contains_key("n_exc") {
+            ExperimentKind::Dc
+        } else {
+            ExperimentKind::Run
+        })
+    }
+
+    /// The `stdp` subcommand that runs it.
+    pub fn command(self) -> &'static str {
+        match self {
+            ExperimentKind::Run => "run",
+            ExperimentKind::Dc => "dc",
+        }
+    }
+}
+
+/// One point, validated.
+#[derive(Clone, Debug)]
+pub struct PlannedPoint {
+    /// Position in the grid's point order.
+    pub index: usize,
+    /// Stable id: the config hash of the resolved point.
+    pub id: String,
+    /// The overrides of the base config.
+    pub point: GridPoint,
+    /// Estimated cost in arbitrary units (synaptic updates), for balancing shards.
+    pub cost: f64,
+}
+
+/// A grid whose every point is a valid config of its base experiment.
+#[derive(Clone, Debug)]
+pub struct PlannedGrid {
+    /// The grid file.
+    pub file: PathBuf,
+    /// The base experiment.
+    pub base: PathBuf,
+    /// Its kind.
+    pub kind: ExperimentKind,
+    /// Overrides of every point (`[fixed]`), before each point's own.
+    pub fixed: GridPoint,
+    /// Every point, in grid order.
+    pub points: Vec<PlannedPoint>,
+}
+
+/// Resolved config hash and estimated cost of `sets` applied to `base`.
+fn resolve(kind: ExperimentKind, base: &Path, sets: &[String]) -> Result<(String, f64)> {
+    Ok(match kind {
+        ExperimentKind::Run => {
+            let p = load_plan(base, sets)?;
+            let cost = (p.steps * p.instances.len() * p.n_in * p.n_out * p.batch) as f64;
+            (p.config_hash, cost)
+        }
+        ExperimentKind::Dc => {
+            let p = load_dc_plan(base, sets)?;
+            let examples = (p.train_examples + p.label_examples + p.test_examples) as f64;
+            (p.config_hash, examples * (784 * p.params.n_exc) as f64)
+        }
+    })
+}
+
+/// Re-labels a config error of the base file as an error of the grid file at `key`.
+fn at_grid_key(grid_file: &Path, key: &str, e: Error) -> Error {
+    let message = match e {
+        Error::Config {
+            key: k, message, ..
+        } if k == "--set" => message,
+        Error::Config {
+            key: k, message, ..
+        } => format!("{k}: {message}"),
+        other => other.to_string(),
+    };
+    Error::Config {
+        file: grid_file.to_path_buf(),
+        key: key.to_string(),
+        message: message.clone(),
+    }
+}
+
+/// Validates every point of `grid` (read from `file`) against its base,
+/// before anything runs: each axis value on its own first, so that a bad key
+/// or value is reported under the grid key that produced it, then every
+/// point whole. Two points with the same resolved config are an error.
+pub fn plan_grid(file: &Path, grid: &Grid) -> Result<PlannedGrid> {
+    let kind = ExperimentKind::of(&grid.base).map_err(|e| match e {
+        Error::Io { source, .. } => Error::Config {
+            file: file.to_path_buf(),
+            key: "base".into(),
+            message: format!("{}: {source}", grid.base.display()),
+        },
+        other => other,
+    })?;
+    for (k, v) in &grid.fixed.sets {
+        resolve(kind, &grid.base, &[format!("{k}={v}")])
+            .map_err(|e| at_grid_key(file, &format!("fixed.{k} = {v}"), e))?;
+    }
+    let fixed = grid.fixed.set_args();
+    let mut checked = std::collections::BTreeSet::new();
+    for p in &grid.points {
+        for (k, v) in &p.sets {
+            let arg = format!("{k}={v}");
+            if checked.insert(arg.clone()) {
+                let mut args = fixed.clone();
+                args.push(arg);
+                resolve(kind, &grid.base, &args)
+                    .map_err(|e| at_grid_key(file, &format!("axes.{k} = {v}"), e))?;
+            }
+        }
+    }
+    let mut points = Vec::with_capacity(grid.points.len());
+    let mut seen = std::collections::BTreeMap::new();
+    for (index, p) in grid.points.iter().enumerate() {
+        let args = grid.args(p);
+        let (id, cost) = resolve(kind, &grid.base, &args)
+            .map_err(|e| at_grid_key(file, &format!("point {index} ({})", args.join(" ")), e))?;
+        if let Some(other) = seen.insert(id.clone(), index) {
+            return Err(Error::Config {
+                file: file.to_path_buf(),
+                key: format!("point {index} ({})", args.join(" ")),
+                message: format!("the same config as point {other}: every point must differ"),
+            });
+        }
+        points.push(PlannedPoint {
+            index,
+            id,
+            point: p.clone(),
+            cost,
+        });
+    }
+    Ok(PlannedGrid {
+        file: file.to_path_buf(),
+        base: grid.base.clone(),
+        kind,
+        fixed: grid.fixed.clone(),
+        points,
+    })
+}
+
+impl PlannedGrid {
+    /// The `--set` arguments of `p`: the fixed overrides, then its own.
+    pub fn args(&self, p: &PlannedPoint) -> Vec<String> {
+        let mut a = self.fixed.set_args();
+        a.extend(p.point.set_args());
+        a
+    }
+}
+
+/// Reads, expands and validates a grid file.
+pub fn load_planned_grid(file: &Path) -> Result<PlannedGrid> {
+    let grid = super::spec::load_grid(file)?;
+    plan_grid(file, &grid)
+}

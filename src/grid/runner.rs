@@ -1,0 +1,199 @@
+//! Running one shard of a grid: each point into its own run directory
+//! (`<out>/points/<id>`), points in parallel on `threads` workers, one thread
+//! each. A point whose `result.h5` is complete is skipped; one with a
+//! checkpoint resumes from it; a failed point is reported and the others go
+//! on. Every record is written atomically by the experiment's own runner, so
+//! a killed shard, run again, finishes only what is missing.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use super::manifest::{Manifest, point_dir, write_manifest};
+use super::point::{ExperimentKind, PlannedGrid, PlannedPoint};
+use super::shard::{Shard, points_of};
+use crate::config::load_plan;
+use crate::error::{Error, Result};
+use crate::experiment::dc_config::load_dc_plan;
+use crate::experiment::dc_run::{DcRunOptions, run_dc};
+use crate::harness::{RunOptions, run};
+use crate::record::h5::{get_scalar, open_file};
+use crate::record::result_file::RESULT_FILE;
+
+/// How to run a shard.
+#[derive(Clone, Debug)]
+pub struct GridRunOptions {
+    /// The grid output directory.
+    pub out: PathBuf,
+    /// Which shard.
+    pub shard: Shard,
+    /// Points run at once.
+    pub threads: usize,
+    /// MNIST directory (Diehl & Cook grids).
+    pub mnist_dir: PathBuf,
+    /// The command line, stored with Diehl & Cook results.
+    pub command: String,
+}
+
+/// What happened to one point.
+#[derive(Clone, Debug)]
+pub enum PointOutcome {
+    /// Already complete: nothing run.
+    Skipped,
+    /// Run to completion now.
+    Done {
+        /// Wall time, s.
+        seconds: f64,
+        /// Resumed from a checkpoint.
+        resumed: bool,
+        /// A one-line result (e.g. the test accuracy).
+        headline: String,
+    },
+    /// Failed; the message says why. The other points still run.
+    Failed(String),
+}
+
+/// A point event reported while a shard runs.
+#[derive(Clone, Debug)]
+pub struct PointEvent<'a> {
+    /// The point.
+    pub point: &'a PlannedPoint,
+    /// `None` when it starts, its outcome when it ends.
+    pub outcome: Option<&'a PointOutcome>,
+}
+
+/// The outcome of a shard.
+#[derive(Clone, Debug, Default)]
+pub struct ShardSummary {
+    /// Points in this shard.
+    pub points: usize,
+    /// Points run now.
+    pub done: usize,
+    /// Points that were already complete.
+    pub skipped: usize,
+    /// `(index, id, message)` of every failed point.
+    pub failed: Vec<(usize, String, String)>,
+    /// Wall time, s.
+    pub seconds: f64,
+}
+
+/// Whether `dir` holds a finished run (a readable `result.h5` with `complete = 1`).
+pub fn run_is_complete(dir: &Path) -> bool {
+    let path = dir.join(RESULT_FILE);
+    path.exists()
+        && open_file(&path)
+            .ok()
+            .and_then(|f| get_scalar::<u8>(&f, "complete", &path).ok())
+            == Some(1)
+}
+
+fn run_point(grid: &PlannedGrid, p: &PlannedPoint, opts: &GridRunOptions) -> Result<PointOutcome> {
+    let dir = point_dir(&opts.out, &p.id);
+    if run_is_complete(&dir) {
+        return Ok(PointOutcome::Skipped);
+    }
+    let result = dir.join(RESULT_FILE);
+    if result.exists() {
+        return Err(Error::file(
+            &result,
+            "unreadable or incomplete result file; remove it to run this point again",
+        ));
+    }
+    let args = grid.args(p);
+    let t0 = Instant::now();
+    let (resumed, headline) = match grid.kind {
+        ExperimentKind::Run => {
+            let plan = load_plan(&grid.base, &args)?;
+            let s = run(
+                &plan,
+                &RunOptions {
+                    out: dir,
+                    threads: 1,
+                    force: false,
+                },
+                &|_| {},
+            )?;
+            (s.resumed_from > 0, format!("{} steps", plan.steps))
+        }
+        ExperimentKind::Dc => {
+            let plan = load_dc_plan(&grid.base, &args)?;
+            let resumed = dir
+                .join(crate::experiment::dc_checkpoint::DC_CHECKPOINT)
+                .exists();
+            let s = run_dc(
+                &plan,
+                &DcRunOptions {
+                    out: dir,
+                    mnist_dir: opts.mnist_dir.clone(),
+                    force: false,
+                    command: opts.command.clone(),
+                },
+                &|_, _| {},
+            )?;
+            (
+                resumed,
+                format!("test accuracy {:.2} %", s.accuracy_percent),
+            )
+        }
+    };
+    Ok(PointOutcome::Done {
+        seconds: t0.elapsed().as_secs_f64(),
+        resumed,
+        headline,
+    })
+}
+
+/// Runs the points of `opts.shard` (writing the manifest first);
+/// `report` is called from worker threads as points start and end.
+pub fn run_shard(
+    grid: &PlannedGrid,
+    opts: &GridRunOptions,
+    report: &(dyn Fn(PointEvent<'_>) + Sync),
+) -> Result<ShardSummary> {
+    write_manifest(&opts.out, &Manifest::of(grid)?)?;
+    let mut mine = points_of(&grid.points, opts.shard);
+    // Longest first, so that the workers finish together.
+    mine.sort_by(|a, b| b.cost.total_cmp(&a.cost).then(a.index.cmp(&b.index)));
+    let next = AtomicUsize::new(0);
+    let summary = Mutex::new(ShardSummary {
+        points: mine.len(),
+        ..ShardSummary::default()
+    });
+    let t0 = Instant::now();
+    crate::blas::set_num_threads(1);
+    std::thread::scope(|s| {
+        for _ in 0..opts.threads.clamp(1, mine.len().max(1)) {
+            s.spawn(|| {
+                loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(p) = mine.get(k) else { break };
+                    report(PointEvent {
+                        point: p,
+                        outcome: None,
+                    });
+                    let outcome = run_point(grid, p, opts)
+                        .unwrap_or_else(|e| PointOutcome::Failed(e.to_string()));
+                    {
+                        let mut sum = summary.lock().unwrap_or_else(|e| e.into_inner());
+                        match &outcome {
+                            PointOutcome::Skipped => sum.skipped += 1,
+                            PointOutcome::Done { .. } => sum.done += 1,
+                            PointOutcome::Failed(m) => {
+                                sum.failed.push((p.index, p.id.clone(), m.clone()))
+                            }
+                        }
+                    }
+                    report(PointEvent {
+                        point: p,
+                        outcome: Some(&outcome),
+                    });
+                }
+            });
+        }
+    });
+    let mut summary = summary.into_inner().unwrap_or_else(|e| e.into_inner());
+    summary.failed.sort();
+    summary.seconds = t0.elapsed().as_secs_f64();
+    Ok(summary)
+}
