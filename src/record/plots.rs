@@ -1,5 +1,5 @@
 //! PNG figures: receptive fields (each neuron's input weights as a 28x28 tile)
-//! and the training-accuracy curve.
+//! the training-accuracy curve, and grid metrics against one axis.
 
 use std::path::Path;
 
@@ -87,6 +87,87 @@ pub fn accuracy_curve(path: &Path, title: &str, points: &[(f64, f64)]) -> Result
             chart
                 .draw_series(points.iter().map(|&p| Circle::new(p, 4, BLUE.filled())))
                 .map_err(|x| e(x.to_string()))?;
+            root.present().map_err(|x| e(x.to_string()))?;
+        }
+        std::fs::rename(&tmp_png, tmp).map_err(|x| Error::io(tmp, x))
+    })
+}
+
+/// One line of [`metric_vs_axis`]: a label and `(x, mean, std)` points.
+pub type Series = (String, Vec<(f64, f64, f64)>);
+
+/// A metric (mean ± std as error bars) against one grid axis, one line per
+/// series (a combination of the other grouping keys).
+pub fn metric_vs_axis(
+    path: &Path,
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    series: &[Series],
+) -> Result<()> {
+    write_atomically(path, |tmp| {
+        let e = |m: String| Error::file(path, m);
+        let tmp_png = tmp.with_extension("partial.png");
+        {
+            let root = BitMapBackend::new(&tmp_png, (900, 560)).into_drawing_area();
+            root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
+            let pts = series.iter().flat_map(|s| s.1.iter());
+            let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+            for &(x, m, s) in pts {
+                let s = if s.is_finite() { s } else { 0.0 };
+                x0 = x0.min(x);
+                x1 = x1.max(x);
+                y0 = y0.min(m - s);
+                y1 = y1.max(m + s);
+            }
+            if !(x0.is_finite() && x1 >= x0 && y1 >= y0) {
+                return Err(e("nothing to plot".into()));
+            }
+            let pad = |a: f64, b: f64| ((b - a).abs() * 0.06).max(1e-9 + a.abs() * 1e-3);
+            let (px, py) = (pad(x0, x1), pad(y0, y1));
+            let mut chart = ChartBuilder::on(&root)
+                .caption(title, ("sans-serif", 22))
+                .margin(15)
+                .x_label_area_size(45)
+                .y_label_area_size(60)
+                .build_cartesian_2d((x0 - px)..(x1 + px), (y0 - py)..(y1 + py))
+                .map_err(|x| e(x.to_string()))?;
+            chart
+                .configure_mesh()
+                .x_desc(x_desc)
+                .y_desc(y_desc)
+                .draw()
+                .map_err(|x| e(x.to_string()))?;
+            for (k, (label, points)) in series.iter().enumerate() {
+                let color = Palette99::pick(k).to_rgba();
+                let mut sorted = points.clone();
+                sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+                chart
+                    .draw_series(LineSeries::new(
+                        sorted.iter().map(|&(x, m, _)| (x, m)),
+                        color.stroke_width(2),
+                    ))
+                    .map_err(|x| e(x.to_string()))?
+                    .label(label.as_str())
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+                    });
+                chart
+                    .draw_series(sorted.iter().map(|&(x, m, s)| {
+                        let s = if s.is_finite() { s } else { 0.0 };
+                        ErrorBar::new_vertical(x, m - s, m, m + s, color.filled(), 8)
+                    }))
+                    .map_err(|x| e(x.to_string()))?;
+            }
+            if series.len() > 1 || !series[0].0.is_empty() {
+                chart
+                    .configure_series_labels()
+                    .background_style(WHITE.mix(0.85))
+                    .border_style(BLACK)
+                    .position(SeriesLabelPosition::LowerRight)
+                    .draw()
+                    .map_err(|x| e(x.to_string()))?;
+            }
             root.present().map_err(|x| e(x.to_string()))?;
         }
         std::fs::rename(&tmp_png, tmp).map_err(|x| Error::io(tmp, x))
