@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need on a Debian/Ubuntu machine:
 #   - system libraries for the native stack (OpenBLAS, HDF5, fontconfig), via apt;
+#   - as root only: a one-node SLURM (slurmctld, slurmd, slurm-client, munge)
+#     for the real-cluster test (tests/slurm.rs starts and stops its own daemons;
+#     the stock services are kept from starting during the install);
 #   - a Python virtualenv with numpy and h5py (used by the interoperability tests)
 #     at $STDP_PY_VENV (default ~/.cache/stdp-py).
 # Safe to run repeatedly: it only installs what is missing.
@@ -36,6 +39,32 @@ if ((${#missing[@]})); then
     echo "error: missing system packages: ${missing[*]}" >&2
     echo "install them with:  sudo apt-get install ${missing[*]}" >&2
     exit 1
+  fi
+fi
+
+# SLURM for the cluster test, which runs only as root (it skips otherwise).
+SLURM_PACKAGES=(slurmctld slurmd slurm-client munge)
+if [ "$(id -u)" = 0 ] && command -v dpkg-query >/dev/null 2>&1; then
+  slurm_missing=()
+  for p in "${SLURM_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || slurm_missing+=("$p")
+  done
+  if ((${#slurm_missing[@]})); then
+    echo "installing SLURM for the cluster test: ${slurm_missing[*]}"
+    # Keep apt from starting the stock slurm/munge services (the test runs its own).
+    policy=/usr/sbin/policy-rc.d
+    made_policy=0
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && made_policy=1
+    fi
+    apt-get update -qq
+    rc=0
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${slurm_missing[@]}" || rc=$?
+    if [ "$made_policy" = 1 ]; then rm -f "$policy"; fi
+    if [ "$rc" != 0 ]; then
+      echo "error: could not install ${slurm_missing[*]} (apt-get exit $rc)" >&2
+      exit 1
+    fi
   fi
 fi
 

@@ -1,0 +1,134 @@
+//! SLURM job arrays over the shards of a grid: the sbatch script.
+//!
+//! Task `i` of an array of `N` runs `stdp grid <grid> --out <out> --shard i/N`.
+//! The shard count is written into the script rather than read from
+//! `SLURM_ARRAY_TASK_COUNT`, so that resubmitting some tasks only
+//! (`sbatch --array=2,5 script`) still splits the grid the same way.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Resources and placement of the array job (`#SBATCH` options).
+#[derive(Clone, Debug, Default)]
+pub struct SlurmOptions {
+    /// Array tasks (= shards).
+    pub tasks: usize,
+    /// Tasks allowed to run at once (`--array=...%K`), if limited.
+    pub max_running: Option<usize>,
+    /// `--partition`.
+    pub partition: Option<String>,
+    /// `--time` (e.g. `02:00:00`).
+    pub time: Option<String>,
+    /// `--mem` (e.g. `4G`).
+    pub mem: Option<String>,
+    /// `--cpus-per-task`; each task runs this many points at once.
+    pub cpus: usize,
+    /// `--account`.
+    pub account: Option<String>,
+    /// `--qos`.
+    pub qos: Option<String>,
+    /// Further `#SBATCH` lines, as given (e.g. `--constraint=avx2`).
+    pub extra: Vec<String>,
+}
+
+/// What the script runs: absolute paths, so the job works from any directory.
+#[derive(Clone, Debug)]
+pub struct SlurmJob {
+    /// Job name.
+    pub name: String,
+    /// The `stdp` executable.
+    pub exe: PathBuf,
+    /// The grid file.
+    pub grid: PathBuf,
+    /// The grid output directory.
+    pub out: PathBuf,
+    /// Working directory of each task.
+    pub workdir: PathBuf,
+    /// `--mnist DIR`, when given.
+    pub mnist: Option<PathBuf>,
+}
+
+/// Quotes `s` for a POSIX shell.
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+fn q(p: &Path) -> String {
+    shell_quote(&p.to_string_lossy())
+}
+
+/// The `--array` value: all of `0..tasks`, or the listed tasks.
+pub fn array_spec(tasks: &[usize], max_running: Option<usize>) -> String {
+    let mut s = tasks
+        .iter()
+        .map(|t| t.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    if tasks.len() > 1 && tasks.windows(2).all(|w| w[1] == w[0] + 1) {
+        s = format!("{}-{}", tasks[0], tasks[tasks.len() - 1]);
+    }
+    if let Some(k) = max_running {
+        let _ = write!(s, "%{k}");
+    }
+    s
+}
+
+/// The sbatch script of `job` (its `#SBATCH --array` covers every task;
+/// `sbatch --array=...` on the command line overrides it).
+pub fn sbatch_script(job: &SlurmJob, o: &SlurmOptions) -> String {
+    let tasks: Vec<usize> = (0..o.tasks.max(1)).collect();
+    let logs = job.out.join("slurm");
+    let mut s = String::from("#!/bin/bash\n");
+    let _ = writeln!(
+        s,
+        "# Written by `stdp slurm`: one array task per shard of the grid"
+    );
+    let _ = writeln!(s, "# {}", job.grid.display());
+    let _ = writeln!(
+        s,
+        "# Resubmit unfinished shards only with `stdp slurm ... --missing --submit`."
+    );
+    let mut opt = |k: &str, v: &str| {
+        let _ = writeln!(s, "#SBATCH --{k}={v}");
+    };
+    opt("job-name", &job.name);
+    opt("array", &array_spec(&tasks, o.max_running));
+    opt("output", &logs.join("%A_%a.out").to_string_lossy());
+    opt("cpus-per-task", &o.cpus.max(1).to_string());
+    for (k, v) in [
+        ("partition", &o.partition),
+        ("time", &o.time),
+        ("mem", &o.mem),
+        ("account", &o.account),
+        ("qos", &o.qos),
+    ] {
+        if let Some(v) = v {
+            opt(k, v);
+        }
+    }
+    for e in &o.extra {
+        let _ = writeln!(s, "#SBATCH {e}");
+    }
+    let _ = writeln!(s, "set -euo pipefail");
+    let _ = writeln!(s, "cd {}", q(&job.workdir));
+    let mut cmd = format!(
+        "exec {} grid {} --out {} --shard \"${{SLURM_ARRAY_TASK_ID}}/{}\" --threads \"${{SLURM_CPUS_PER_TASK:-{}}}\" --quiet",
+        q(&job.exe),
+        q(&job.grid),
+        q(&job.out),
+        o.tasks.max(1),
+        o.cpus.max(1)
+    );
+    if let Some(m) = &job.mnist {
+        let _ = write!(cmd, " --mnist {}", q(m));
+    }
+    let _ = writeln!(s, "{cmd}");
+    s
+}

@@ -1,0 +1,334 @@
+//! `stdp grid`, `stdp merge`, `stdp report` on small grids: shards (given or
+//! from SLURM's variables) cover the grid and merge to the same results as
+//! one local run; a killed grid, run again, finishes only what is missing;
+//! merge refuses an incomplete grid and names the missing points; reports
+//! group seeds correctly, best first; bad grids fail before anything runs.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use polars::prelude::*;
+use support::grid::{assert_same_merge, smoke_grid, stdp_env, stdp_ok};
+
+fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn shards_from_slurm_variables_merge_to_the_same_results_as_one_local_run() {
+    let d = tempfile::tempdir().unwrap();
+    let g = smoke_grid(d.path(), 200, 0, 3);
+    let g = g.to_str().unwrap();
+    let local = d.path().join("local");
+    let sharded = d.path().join("sharded");
+    let out = stdp_ok(&[
+        "grid",
+        g,
+        "--out",
+        local.to_str().unwrap(),
+        "--threads",
+        "2",
+    ]);
+    assert!(out.contains("6 run, 0 already complete, 0 failed"), "{out}");
+
+    for i in 0..3 {
+        let o = stdp_env(
+            &[
+                "grid",
+                g,
+                "--out",
+                sharded.to_str().unwrap(),
+                "--threads",
+                "1",
+            ],
+            &[
+                ("SLURM_ARRAY_TASK_ID", &i.to_string()),
+                ("SLURM_ARRAY_TASK_COUNT", "3"),
+            ],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(
+            text(&o).contains(&format!("shard {i}/3: 2 of 6 points")),
+            "{}",
+            text(&o)
+        );
+        if i == 1 {
+            // Two of three shards done: the merge refuses and names what is missing.
+            let m = stdp_env(&["merge", sharded.to_str().unwrap()], &[]);
+            assert!(!m.status.success());
+            let err = text(&m);
+            assert!(err.contains("2 of 6 points are not complete"), "{err}");
+            assert!(
+                err.contains("[not started]") && err.contains("seed="),
+                "{err}"
+            );
+            assert!(!err.contains("panicked"), "{err}");
+            assert!(!sharded.join("grid.parquet").exists());
+        }
+    }
+    stdp_ok(&["merge", local.to_str().unwrap()]);
+    stdp_ok(&["merge", sharded.to_str().unwrap()]);
+    assert_same_merge(&local, &sharded);
+
+    // Everything is complete: a re-run runs nothing.
+    let again = stdp_ok(&["grid", g, "--out", local.to_str().unwrap()]);
+    assert!(again.contains("0 run, 6 already complete"), "{again}");
+
+    // The report: seeds grouped per eta, mean and sample std, best first.
+    let rep = stdp_ok(&["report", local.to_str().unwrap(), "--metric", "w_mean"]);
+    assert!(rep.contains("w_mean by rule.eta"), "{rep}");
+    let table = support::grid::merged_table(&local);
+    let etas = table.column("rule.eta").unwrap().f64().unwrap().clone();
+    let vals = table.column("w_mean").unwrap().f64().unwrap().clone();
+    let mut expected: Vec<(f64, f64, f64)> = Vec::new();
+    for eta in [1e-3, 4e-3] {
+        let v: Vec<f64> = (0..table.height())
+            .filter(|&i| etas.get(i) == Some(eta))
+            .map(|i| vals.get(i).unwrap())
+            .collect();
+        assert_eq!(v.len(), 3);
+        let mean = v.iter().sum::<f64>() / 3.0;
+        let std = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
+        expected.push((eta, mean, std));
+    }
+    expected.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let csv = CsvReadOptions::default()
+        .try_into_reader_with_file_path(Some(local.join("report_w_mean.csv")))
+        .unwrap()
+        .finish()
+        .unwrap();
+    assert_eq!(csv.height(), 2);
+    for (row, (eta, mean, std)) in expected.iter().enumerate() {
+        let get = |c: &str| csv.column(c).unwrap().f64().unwrap().get(row).unwrap();
+        assert_eq!(get("rule.eta"), *eta);
+        assert!((get("w_mean_mean") - mean).abs() <= 1e-12 * mean.abs().max(1.0));
+        assert!((get("w_mean_std") - std).abs() <= 1e-9 * std.max(1e-12) + 1e-15);
+    }
+    let png = std::fs::read(local.join("report_w_mean_vs_rule_eta.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+
+    if support::python::ready(&["h5py", "polars"]) {
+        let script = "import sys, h5py, polars as pl\n\
+            d = sys.argv[1]\n\
+            t = pl.read_parquet(d + '/grid.parquet')\n\
+            f = h5py.File(d + '/grid.h5', 'r')\n\
+            assert f.attrs['complete'] == 1\n\
+            ids = [s.decode() if isinstance(s, bytes) else s for s in f['table/id'][:]]\n\
+            assert ids == t['id'].to_list(), (ids, t['id'].to_list())\n\
+            w = f['points/' + ids[0] + '/weights']\n\
+            print(t.height, w.shape)\n";
+        let printed = support::python::run(script, &local);
+        assert_eq!(printed.trim(), "6 (4, 784, 100)");
+    }
+}
+
+fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
+    let t0 = Instant::now();
+    while !ok() {
+        assert!(t0.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn points_with(dir: &Path, file: &str) -> Vec<std::path::PathBuf> {
+    let Ok(rd) = std::fs::read_dir(dir.join("points")) else {
+        return Vec::new();
+    };
+    rd.filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.join(file).exists())
+        .collect()
+}
+
+#[test]
+fn a_grid_killed_with_minus_nine_finishes_only_what_is_missing() {
+    let d = tempfile::tempdir().unwrap();
+    let g = smoke_grid(d.path(), 3000, 300, 2);
+    let g = g.to_str().unwrap();
+    let killed = d.path().join("killed");
+    let reference = d.path().join("reference");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stdp"))
+        .args([
+            "grid",
+            g,
+            "--out",
+            killed.to_str().unwrap(),
+            "--threads",
+            "1",
+        ])
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once one point is complete and the next one has a checkpoint.
+    wait_for(
+        "a complete point and a checkpoint",
+        Duration::from_secs(120),
+        || {
+            let done = points_with(&killed, "result.h5");
+            !done.is_empty()
+                && points_with(&killed, "checkpoint.h5")
+                    .iter()
+                    .any(|p| !done.contains(p))
+        },
+    );
+    let _ = Command::new("kill")
+        .args(["-9", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    let done: Vec<_> = points_with(&killed, "result.h5");
+    assert!(done.len() < 4, "killed before the end");
+    let stamps: Vec<_> = done
+        .iter()
+        .map(|p| {
+            std::fs::metadata(p.join("result.h5"))
+                .unwrap()
+                .modified()
+                .unwrap()
+        })
+        .collect();
+
+    let out = stdp_ok(&[
+        "grid",
+        g,
+        "--out",
+        killed.to_str().unwrap(),
+        "--threads",
+        "1",
+    ]);
+    assert!(
+        out.contains(&format!("{} already complete", done.len())),
+        "{out}"
+    );
+    assert!(out.contains("(resumed from a checkpoint)"), "{out}");
+    for (p, t) in done.iter().zip(&stamps) {
+        let now = std::fs::metadata(p.join("result.h5"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        assert_eq!(now, *t, "a complete point was run again: {}", p.display());
+    }
+    stdp_ok(&[
+        "grid",
+        g,
+        "--out",
+        reference.to_str().unwrap(),
+        "--threads",
+        "2",
+    ]);
+    stdp_ok(&["merge", killed.to_str().unwrap()]);
+    stdp_ok(&["merge", reference.to_str().unwrap()]);
+    assert_same_merge(&killed, &reference);
+}
+
+#[test]
+fn diehl_cook_grids_merge_accuracy_and_weights_per_point() {
+    let d = tempfile::tempdir().unwrap();
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/diehl_cook_quick.toml");
+    let g = d.path().join("dc.toml");
+    std::fs::write(
+        &g,
+        format!(
+            "base = {base:?}\n[fixed]\nn_exc = 10\ntrain_examples = 30\nlabel_examples = 20\n\
+             test_examples = 20\nmonitor_every = 10\n[axes]\nrule = [\"dc_original\", \"exp_stdp\"]\n"
+        ),
+    )
+    .unwrap();
+    let out = d.path().join("out");
+    stdp_ok(&["grid", g.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    stdp_ok(&["merge", out.to_str().unwrap()]);
+    let t = support::grid::merged_table(&out);
+    assert_eq!(t.height(), 2);
+    let rules = t.column("rule").unwrap().str().unwrap().clone();
+    let acc = t.column("accuracy_percent").unwrap().f64().unwrap().clone();
+    let ids = t.column("id").unwrap().str().unwrap().clone();
+    for i in 0..2 {
+        let dir = out.join("points").join(ids.get(i).unwrap());
+        let s: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap())
+                .unwrap();
+        assert_eq!(s["rule"].as_str(), rules.get(i));
+        assert_eq!(s["accuracy_percent"].as_f64(), acc.get(i));
+    }
+    let w = support::grid::merged_weights(&out);
+    assert!(w.iter().all(|(_, w)| w.len() == 784 * 10));
+    let rep = stdp_ok(&["report", out.to_str().unwrap()]);
+    assert!(rep.contains("accuracy_percent by rule"), "{rep}");
+}
+
+#[test]
+fn bad_grids_fail_before_anything_runs_naming_the_key() {
+    let d = tempfile::tempdir().unwrap();
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/smoke.toml");
+    let out = d.path().join("out");
+    let cases: [(&str, &[&str]); 5] = [
+        (
+            "[axes]\n\"rule.etaa\" = [1e-3]\n",
+            &["axes.rule.etaa", "etaa"],
+        ),
+        (
+            "[axes]\n\"rule.eta\" = [1e-3, -1.0]\n",
+            &["axes.rule.eta = -1", "eta"],
+        ),
+        ("[fixed]\nsteps = \"many\"\n", &["fixed.steps"]),
+        (
+            "[axes]\nseed = { range = [0, 3], step = 0 }\n",
+            &["axes.seed.step"],
+        ),
+        (
+            "[axes]\nseed = [1, 1]\n",
+            &["point 1", "the same config as point 0"],
+        ),
+    ];
+    for (body, needles) in cases {
+        let g = d.path().join("g.toml");
+        std::fs::write(&g, format!("base = {base:?}\n{body}")).unwrap();
+        let o = stdp_env(
+            &["grid", g.to_str().unwrap(), "--out", out.to_str().unwrap()],
+            &[],
+        );
+        let err = text(&o);
+        assert!(!o.status.success(), "{body}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(err.contains("g.toml"), "{body}: {err}");
+        for n in needles {
+            assert!(
+                err.contains(n),
+                "{body}: error does not mention {n:?}: {err}"
+            );
+        }
+        assert!(!out.exists(), "{body}: wrote output before failing");
+    }
+    let g = d.path().join("missing_base.toml");
+    std::fs::write(&g, "base = \"nowhere.toml\"\n").unwrap();
+    let err = text(&stdp_env(&["grid", g.to_str().unwrap()], &[]));
+    assert!(
+        err.contains("`base`") && err.contains("nowhere.toml"),
+        "{err}"
+    );
+    let g = smoke_grid(d.path(), 10, 0, 1);
+    for shard in ["3/3", "a/2", "1"] {
+        let o = stdp_env(&["grid", g.to_str().unwrap(), "--shard", shard], &[]);
+        assert!(!o.status.success());
+        assert!(text(&o).contains("--shard"), "{}", text(&o));
+    }
+    let o = stdp_env(
+        &["grid", g.to_str().unwrap(), "--out", out.to_str().unwrap()],
+        &[
+            ("SLURM_ARRAY_TASK_ID", "4"),
+            ("SLURM_ARRAY_TASK_COUNT", "2"),
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("SLURM_ARRAY_TASK_ID"), "{}", text(&o));
+    let err = text(&stdp_env(&["report", d.path().to_str().unwrap()], &[]));
+    assert!(err.contains("grid.json"), "{err}");
+}

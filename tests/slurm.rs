@@ -1,0 +1,343 @@
+//! A real SLURM job array: a one-node cluster (slurmctld, slurmd, munge) is
+//! started on loopback in a throw-away directory, `stdp slurm --submit` runs
+//! a small grid as a 4-task array, one task is cancelled mid-point, `stdp
+//! merge` names what is missing, `stdp slurm --missing --submit` resubmits
+//! that task only, which resumes from the point's checkpoint, and the merged
+//! results equal a local run of the same grid bit for bit.
+//!
+//! Needs root (the daemons run as root) and the Debian packages slurmctld,
+//! slurmd, slurm-client, munge (`scripts/install-deps.sh` installs them when
+//! run as root). Skipped, with a message, only when not root. The cluster's
+//! processes are stopped by the PIDs this test started, also on failure.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use stdp_harness::grid::load_planned_grid;
+use stdp_harness::grid::shard::{Shard, points_of};
+use support::grid::{assert_same_merge, smoke_grid, stdp_ok};
+
+fn sh(cmd: &str, args: &[&str], conf: &Path) -> Output {
+    Command::new(cmd)
+        .args(args)
+        .env("SLURM_CONF", conf)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run {cmd}: {e} (install slurm-client, slurmctld, slurmd, munge)")
+        })
+}
+
+fn ok(cmd: &str, args: &[&str], conf: &Path) -> String {
+    let o = sh(cmd, args, conf);
+    assert!(
+        o.status.success(),
+        "{cmd} {args:?}: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A running one-node cluster; dropping it stops the processes it started.
+struct Cluster {
+    dir: tempfile::TempDir,
+    conf: PathBuf,
+}
+
+impl Cluster {
+    fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    fn start() -> Cluster {
+        let dir = tempfile::Builder::new()
+            .prefix("stdp-slurm")
+            .tempdir()
+            .unwrap();
+        let b = dir.path().to_path_buf();
+        for d in ["munge", "ctld", "spool", "log"] {
+            std::fs::create_dir_all(b.join(d)).unwrap();
+        }
+        // The munge socket's directory must be traversable by everyone.
+        let _ = Command::new("chmod")
+            .args(["755"])
+            .arg(&b)
+            .arg(b.join("munge"))
+            .status();
+        let resolved = Command::new("getent")
+            .args(["hosts", "localhost"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        assert!(
+            resolved.starts_with("127."),
+            "localhost resolves to {resolved:?}, not a loopback address: the test cluster binds to loopback only"
+        );
+        // CPUs as slurmd sees them (more would drain the node).
+        let c = Command::new("slurmd").arg("-C").output().expect(
+            "slurmd not found: install slurmctld slurmd slurm-client munge (scripts/install-deps.sh)",
+        );
+        let cpus = String::from_utf8_lossy(&c.stdout)
+            .split_whitespace()
+            .find_map(|w| {
+                w.strip_prefix("CPUs=")
+                    .and_then(|v| v.parse::<usize>().ok())
+            })
+            .unwrap_or(1);
+        let conf = b.join("slurm.conf");
+        let bs = b.display();
+        std::fs::write(
+            &conf,
+            format!(
+                "ClusterName=ci\nSlurmctldHost=localhost(127.0.0.1)\nSlurmUser=root\nSlurmdUser=root\n\
+                 AuthType=auth/munge\nCredType=cred/munge\nAuthInfo=socket={bs}/munge/munge.sock\n\
+                 CommunicationParameters=NoCtldInAddrAny,NoInAddrAny\nStateSaveLocation={bs}/ctld\n\
+                 SlurmdSpoolDir={bs}/spool\nSlurmctldPidFile={bs}/slurmctld.pid\nSlurmdPidFile={bs}/slurmd.pid\n\
+                 SlurmctldLogFile={bs}/log/slurmctld.log\nSlurmdLogFile={bs}/log/slurmd.log\nMailProg=/bin/true\n\
+                 MpiDefault=none\nProctrackType=proctrack/linuxproc\nTaskPlugin=task/none\n\
+                 JobAcctGatherType=jobacct_gather/none\nAccountingStorageType=accounting_storage/none\n\
+                 JobCompType=jobcomp/filetxt\nJobCompLoc={bs}/log/jobcomp.txt\nSelectType=select/cons_tres\n\
+                 SelectTypeParameters=CR_Core\nSchedulerType=sched/backfill\nSchedulerParameters=batch_sched_delay=0\n\
+                 ReturnToService=2\nSlurmdTimeout=30\nInactiveLimit=0\nKillWait=5\nMinJobAge=4\n\
+                 NodeName=localhost NodeHostname=localhost NodeAddr=127.0.0.1 CPUs={cpus} Sockets=1 \
+                 CoresPerSocket={cpus} ThreadsPerCore=1 RealMemory=1000 State=UNKNOWN\n\
+                 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP\n"
+            ),
+        )
+        .unwrap();
+        let cluster = Cluster { dir, conf };
+        let key = cluster.path("munge/munge.key");
+        let key_s = key.to_str().unwrap();
+        ok("mungekey", &["-c", "-k", key_s], &cluster.conf);
+        ok("chmod", &["400", key_s], &cluster.conf);
+        let m = |p: &str| cluster.path(p).display().to_string();
+        ok(
+            "munged",
+            &[
+                "--force",
+                &format!("--key-file={key_s}"),
+                &format!("--socket={}", m("munge/munge.sock")),
+                &format!("--pid-file={}", m("munge/munged.pid")),
+                &format!("--log-file={}", m("log/munged.log")),
+                &format!("--seed-file={}", m("munge/munged.seed")),
+            ],
+            &cluster.conf,
+        );
+        let conf_s = cluster.conf.to_str().unwrap().to_string();
+        ok("slurmctld", &["-f", &conf_s], &cluster.conf);
+        ok("slurmd", &["-f", &conf_s, "-N", "localhost"], &cluster.conf);
+        let t0 = Instant::now();
+        loop {
+            let state =
+                String::from_utf8_lossy(&sh("sinfo", &["-h", "-o", "%T"], &cluster.conf).stdout)
+                    .trim()
+                    .to_string();
+            if state == "idle" {
+                break;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(60),
+                "the node did not become idle (state {state:?}); logs in {}",
+                cluster.path("log").display()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        cluster
+    }
+
+    /// Waits until job `id` has left the queue.
+    fn wait(&self, id: &str) {
+        let t0 = Instant::now();
+        loop {
+            let o = sh("squeue", &["-h", "-j", id], &self.conf);
+            if !o.status.success() || String::from_utf8_lossy(&o.stdout).trim().is_empty() {
+                return;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(300),
+                "job {id} still queued after 300 s"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+fn read_pid(p: &Path) -> Option<i32> {
+    std::fs::read_to_string(p).ok()?.trim().parse().ok()
+}
+
+fn alive(pid: i32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
+}
+
+fn stop(pid: i32) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    let t0 = Instant::now();
+    while alive(pid) && t0.elapsed() < Duration::from_secs(8) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if alive(pid) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let pids: Vec<i32> = ["slurmctld.pid", "slurmd.pid"]
+            .iter()
+            .filter_map(|f| read_pid(&self.path(f)))
+            .collect();
+        let _ = sh("scontrol", &["shutdown"], &self.conf);
+        for pid in pids {
+            stop(pid);
+        }
+        if let Some(pid) = read_pid(&self.path("munge/munged.pid")) {
+            stop(pid);
+        }
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+fn submitted_id(out: &str) -> String {
+    out.lines()
+        .find_map(|l| l.strip_prefix("submitted job "))
+        .and_then(|r| r.split(';').next())
+        .unwrap_or_else(|| panic!("no job id in: {out}"))
+        .trim()
+        .to_string()
+}
+
+fn stdp_slurm(args: &[&str], conf: &Path) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_stdp"))
+        .args(args)
+        .env("SLURM_CONF", conf)
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .env_remove("SLURM_ARRAY_TASK_COUNT")
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "stdp {args:?}: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn a_slurm_array_runs_the_grid_and_a_cancelled_task_resumes_on_resubmission() {
+    if !is_root() {
+        eprintln!("SKIPPED: the SLURM cluster test starts slurmctld/slurmd/munged and needs root");
+        return;
+    }
+    let cluster = Cluster::start();
+    let conf = cluster.conf.clone();
+    let work = tempfile::tempdir().unwrap();
+    let grid = smoke_grid(work.path(), 3000, 300, 4);
+    let g = grid.to_str().unwrap();
+    let out = work.path().join("slurm-out");
+    let o = out.to_str().unwrap();
+
+    // 8 points in 4 tasks of 2; find the points of task 1.
+    let planned = load_planned_grid(&grid).unwrap();
+    let task1: Vec<PathBuf> = points_of(&planned.points, Shard::new(1, 4).unwrap())
+        .iter()
+        .map(|p| out.join("points").join(&p.id))
+        .collect();
+    assert_eq!(task1.len(), 2);
+
+    let sub = stdp_slurm(&["slurm", g, "--out", o, "--tasks", "4", "--submit"], &conf);
+    let job = submitted_id(&sub);
+    assert!(out.join("slurm/grid.sbatch").exists());
+
+    // Cancel task 1 while one of its points has a checkpoint and no result.
+    let t0 = Instant::now();
+    loop {
+        if task1
+            .iter()
+            .any(|p| p.join("checkpoint.h5").exists() && !p.join("result.h5").exists())
+        {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(240),
+            "task 1 never checkpointed; slurm logs in {}",
+            out.join("slurm").display()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    ok("scancel", &[&format!("{job}_1")], &conf);
+    cluster.wait(&job);
+    assert!(
+        task1.iter().any(|p| !p.join("result.h5").exists()),
+        "task 1 finished before it was cancelled"
+    );
+
+    // The merge names what is missing and fails.
+    let m = Command::new(env!("CARGO_BIN_EXE_stdp"))
+        .args(["merge", o])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&m.stderr);
+    assert!(!m.status.success(), "merge of an incomplete grid succeeded");
+    assert!(
+        err.contains("not complete") && err.contains("unfinished (checkpoint)"),
+        "{err}"
+    );
+
+    // Resubmit the unfinished shard only; it resumes from the checkpoint.
+    let sub2 = stdp_slurm(
+        &[
+            "slurm",
+            g,
+            "--out",
+            o,
+            "--tasks",
+            "4",
+            "--missing",
+            "--submit",
+        ],
+        &conf,
+    );
+    assert!(sub2.contains("resubmitting tasks 1"), "{sub2}");
+    let job2 = submitted_id(&sub2);
+    cluster.wait(&job2);
+    let log = std::fs::read_to_string(out.join(format!("slurm/{job2}_1.out"))).unwrap_or_default();
+    assert!(
+        log.contains("(resumed from a checkpoint)"),
+        "task log: {log}"
+    );
+    let again = stdp_slurm(
+        &["slurm", g, "--out", o, "--tasks", "4", "--missing"],
+        &conf,
+    );
+    assert!(again.contains("nothing to submit"), "{again}");
+
+    // Merged results equal a local run of the same grid.
+    stdp_ok(&["merge", o]);
+    let local = work.path().join("local");
+    stdp_ok(&[
+        "grid",
+        g,
+        "--out",
+        local.to_str().unwrap(),
+        "--threads",
+        "2",
+    ]);
+    stdp_ok(&["merge", local.to_str().unwrap()]);
+    assert_same_merge(&out, &local);
+}
