@@ -107,33 +107,8 @@ enum Command {
         /// Grid output directory [default: runs/GRID, GRID the grid file name].
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Array tasks (shards) [default: one per point, at most 100].
-        #[arg(long)]
-        tasks: Option<usize>,
-        /// Tasks allowed to run at once (--array=...%K).
-        #[arg(long)]
-        max_running: Option<usize>,
-        /// sbatch --partition.
-        #[arg(long)]
-        partition: Option<String>,
-        /// sbatch --time, e.g. 02:00:00.
-        #[arg(long)]
-        time: Option<String>,
-        /// sbatch --mem, e.g. 4G.
-        #[arg(long)]
-        mem: Option<String>,
-        /// sbatch --cpus-per-task: points each task runs at once.
-        #[arg(long, default_value_t = 1)]
-        cpus: usize,
-        /// sbatch --account.
-        #[arg(long)]
-        account: Option<String>,
-        /// sbatch --qos.
-        #[arg(long)]
-        qos: Option<String>,
-        /// Further #SBATCH options, e.g. --sbatch=--constraint=avx2.
-        #[arg(long = "sbatch", value_name = "OPTION", allow_hyphen_values = true)]
-        extra: Vec<String>,
+        #[command(flatten)]
+        resources: SlurmArgs,
         /// MNIST directory passed to every task.
         #[arg(long)]
         mnist: Option<PathBuf>,
@@ -166,6 +141,54 @@ enum Command {
         #[arg(long)]
         x: Option<String>,
     },
+}
+
+/// The job array's size and resources (`#SBATCH` options).
+#[derive(clap::Args)]
+struct SlurmArgs {
+    /// Array tasks (shards) [default: one per point, at most 100].
+    #[arg(long)]
+    tasks: Option<usize>,
+    /// Tasks allowed to run at once (--array=...%K).
+    #[arg(long)]
+    max_running: Option<usize>,
+    /// sbatch --partition.
+    #[arg(long)]
+    partition: Option<String>,
+    /// sbatch --time, e.g. 02:00:00.
+    #[arg(long)]
+    time: Option<String>,
+    /// sbatch --mem, e.g. 4G.
+    #[arg(long)]
+    mem: Option<String>,
+    /// sbatch --cpus-per-task: points each task runs at once.
+    #[arg(long, default_value_t = 1)]
+    cpus: usize,
+    /// sbatch --account.
+    #[arg(long)]
+    account: Option<String>,
+    /// sbatch --qos.
+    #[arg(long)]
+    qos: Option<String>,
+    /// Further #SBATCH options, e.g. --sbatch=--constraint=avx2.
+    #[arg(long = "sbatch", value_name = "OPTION", allow_hyphen_values = true)]
+    extra: Vec<String>,
+}
+
+impl From<SlurmArgs> for SlurmOptions {
+    fn from(a: SlurmArgs) -> SlurmOptions {
+        SlurmOptions {
+            tasks: a.tasks.unwrap_or(0),
+            max_running: a.max_running,
+            partition: a.partition,
+            time: a.time,
+            mem: a.mem,
+            cpus: a.cpus,
+            account: a.account,
+            qos: a.qos,
+            extra: a.extra,
+        }
+    }
 }
 
 fn main() -> std::process::ExitCode {
@@ -211,32 +234,11 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Slurm {
             grid,
             out,
-            tasks,
-            max_running,
-            partition,
-            time,
-            mem,
-            cpus,
-            account,
-            qos,
-            extra,
+            resources,
             mnist,
             missing,
             submit,
-        } => {
-            let o = SlurmOptions {
-                tasks: tasks.unwrap_or(0),
-                max_running,
-                partition,
-                time,
-                mem,
-                cpus,
-                account,
-                qos,
-                extra,
-            };
-            grid_cmd::slurm(&grid, out, o, mnist, missing, submit)
-        }
+        } => grid_cmd::slurm(&grid, out, resources.into(), mnist, missing, submit),
         Command::Merge { dir } => grid_cmd::merge(&dir),
         Command::Report {
             dir,
