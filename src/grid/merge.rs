@@ -65,10 +65,7 @@ pub fn missing_points(dir: &Path, m: &Manifest) -> Vec<(ManifestPoint, &'static 
             if run_is_complete(&d) {
                 return None;
             }
-            let state = if d.join(CHECKPOINT_FILE).exists()
-                || d.join(crate::experiment::dc_checkpoint::DC_CHECKPOINT)
-                    .exists()
-            {
+            let state = if d.join(CHECKPOINT_FILE).exists() {
                 "unfinished (checkpoint)"
             } else if d.join(RESULT_FILE).exists() {
                 "unreadable result.h5"

@@ -15,6 +15,7 @@ use super::point::{ExperimentKind, PlannedGrid, PlannedPoint};
 use super::shard::{Shard, points_of};
 use crate::config::load_plan;
 use crate::error::{Error, Result};
+use crate::experiment::dc_checkpoint::DC_CHECKPOINT;
 use crate::experiment::dc_config::load_dc_plan;
 use crate::experiment::dc_run::{DcRunOptions, run_dc};
 use crate::harness::{RunOptions, run};
@@ -118,9 +119,7 @@ fn run_point(grid: &PlannedGrid, p: &PlannedPoint, opts: &GridRunOptions) -> Res
         }
         ExperimentKind::Dc => {
             let plan = load_dc_plan(&grid.base, &args)?;
-            let resumed = dir
-                .join(crate::experiment::dc_checkpoint::DC_CHECKPOINT)
-                .exists();
+            let resumed = dir.join(DC_CHECKPOINT).exists();
             let s = run_dc(
                 &plan,
                 &DcRunOptions {
