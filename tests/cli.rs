@@ -268,12 +268,24 @@ fn diehl_cook_config_errors_are_named() {
         ("test_examples=20000", "test_examples"),
         ("dc_original.nu_post=-1.0", "dc_original.nu_post"),
         ("w_ie=nan", "w_ie"),
+        ("evaluate_on=train", "unknown variant `train`"),
     ] {
         fails_with(
             &stdp(&["dc", &q, "--set", set]),
             &["diehl_cook_quick.toml", key],
         );
     }
+    fails_with(
+        &stdp(&[
+            "dc",
+            &q,
+            "--set",
+            "evaluate_on=validation",
+            "--set",
+            "train_examples=50001",
+        ]),
+        &["evaluate_on", "50000"],
+    );
     let d = tempfile::tempdir().unwrap();
     fails_with(
         &stdp(&[
@@ -286,6 +298,41 @@ fn diehl_cook_config_errors_are_named() {
         ]),
         &["train-images-idx3-ubyte"],
     );
+}
+
+#[test]
+fn diehl_cook_validation_runs_test_on_training_images_never_trained_on() {
+    let d = tempfile::tempdir().unwrap();
+    let o = d.path().join("v").display().to_string();
+    let q = dc_quick();
+    let mut args = vec!["dc", q.as_str(), "--out", &o];
+    for s in [
+        "n_exc=10",
+        "train_examples=20",
+        "label_examples=10",
+        "test_examples=15",
+        "monitor_every=10",
+        "evaluate_on=validation",
+    ] {
+        args.extend(["--set", s]);
+    }
+    let r = stdp(&args);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(String::from_utf8_lossy(&r.stdout).contains("validation accuracy"));
+    let f = stdp_harness::record::h5::open_file(&d.path().join("v/result.h5")).unwrap();
+    let labels = f.dataset("test_labels").unwrap().read_raw::<u8>().unwrap();
+    let train = stdp_harness::data::mnist::load(
+        &stdp_harness::data::mnist::bundled_dir(),
+        stdp_harness::data::mnist::Split::Train,
+    )
+    .unwrap();
+    assert_eq!(labels, train.labels[50_000..50_015].to_vec());
+    let test = stdp_harness::data::mnist::load(
+        &stdp_harness::data::mnist::bundled_dir(),
+        stdp_harness::data::mnist::Split::Test,
+    )
+    .unwrap();
+    assert_ne!(labels, test.labels[..15].to_vec(), "not the test set");
 }
 
 #[test]

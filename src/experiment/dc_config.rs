@@ -25,8 +25,13 @@ pub struct RawDcConfig {
     pub train_examples: usize,
     /// Frozen responses to this many training examples label the neurons.
     pub label_examples: usize,
-    /// Test examples (the first N of the 10,000).
+    /// Test examples (the first N of the 10,000, or of the validation images).
     pub test_examples: usize,
+    /// Which images the test examples are: `test` (the MNIST test set, the
+    /// default) or `validation` (training images 50,000-59,999, for tuning
+    /// hyperparameters without looking at the test set).
+    #[serde(default, skip_serializing_if = "Evaluation::is_test")]
+    pub evaluate_on: Evaluation,
     /// Training accuracy is monitored over windows of this many examples.
     #[serde(default = "default_monitor")]
     pub monitor_every: usize,
@@ -48,6 +53,37 @@ pub struct RawDcConfig {
     #[serde(default = "default_theta_plus")]
     pub theta_plus: f32,
 }
+
+/// The images a run is evaluated on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Evaluation {
+    /// The MNIST test set.
+    #[default]
+    Test,
+    /// Training images [`VALIDATION_START`]`..60,000`, never trained on when
+    /// `train_examples <= VALIDATION_START`.
+    Validation,
+}
+
+impl Evaluation {
+    /// Whether this is the default (kept out of the resolved config, so
+    /// configs written before this key existed keep their hash).
+    pub fn is_test(&self) -> bool {
+        *self == Evaluation::Test
+    }
+
+    /// `"test"` or `"validation"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Evaluation::Test => "test",
+            Evaluation::Validation => "validation",
+        }
+    }
+}
+
+/// First training image of the validation images.
+pub const VALIDATION_START: usize = 50_000;
 
 fn default_monitor() -> usize {
     10_000
@@ -103,6 +139,8 @@ pub struct DcPlan {
     pub label_examples: usize,
     /// Test examples.
     pub test_examples: usize,
+    /// Which images the test examples are.
+    pub evaluate_on: Evaluation,
     /// Monitoring window.
     pub monitor_every: usize,
     /// Checkpoint interval in training examples (0 = never).
@@ -151,6 +189,16 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
             path,
             "test_examples",
             format!("{}: MNIST has 10000 test examples", raw.test_examples),
+        ));
+    }
+    if raw.evaluate_on == Evaluation::Validation && raw.train_examples > VALIDATION_START {
+        return Err(err(
+            path,
+            "evaluate_on",
+            format!(
+                "validation images are training images {VALIDATION_START}-59999: train_examples ({}) must be <= {VALIDATION_START}",
+                raw.train_examples
+            ),
         ));
     }
     for (key, v) in [("w_ie", raw.w_ie), ("theta_plus", raw.theta_plus)] {
@@ -231,6 +279,7 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
         train_examples: raw.train_examples,
         label_examples: raw.label_examples,
         test_examples: raw.test_examples,
+        evaluate_on: raw.evaluate_on,
         monitor_every: raw.monitor_every,
         checkpoint_every: raw.checkpoint_every,
         rule: raw.rule,

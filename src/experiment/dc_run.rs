@@ -14,7 +14,7 @@ use ndarray::{Array2, aview1};
 use polars::prelude::*;
 
 use super::dc_checkpoint::{DC_CHECKPOINT, TrainProgress, read_dc_checkpoint, write_dc_checkpoint};
-use super::dc_config::DcPlan;
+use super::dc_config::{DcPlan, Evaluation, VALIDATION_START};
 use crate::data::mnist::{Mnist, Split, load};
 use crate::error::{Error, Result};
 use crate::network::diehl_cook::DiehlCook;
@@ -62,6 +62,8 @@ pub struct DcSummary {
     pub accuracy_percent: f64,
     /// Test examples.
     pub test_examples: usize,
+    /// `test` (MNIST test set) or `validation` (training images 50,000-59,999).
+    pub evaluated_on: String,
     /// Training examples.
     pub train_examples: usize,
     /// Labelling examples.
@@ -199,10 +201,14 @@ pub fn run_dc(
         progress,
     )?;
     let assignments = assign(&label_counts, &label_labels, n);
+    let (eval_set, eval_start) = match plan.evaluate_on {
+        Evaluation::Test => (&test, 0),
+        Evaluation::Validation => (&train, VALIDATION_START),
+    };
     let (test_counts, test_labels) = frozen_counts(
         &mut net,
-        &test,
-        0..plan.test_examples,
+        eval_set,
+        eval_start..eval_start + plan.test_examples,
         Phase::Test,
         progress,
     )?;
@@ -219,6 +225,7 @@ pub fn run_dc(
         n_exc: n,
         accuracy_percent: acc,
         test_examples: plan.test_examples,
+        evaluated_on: plan.evaluate_on.name().into(),
         train_examples: plan.train_examples,
         label_examples: plan.label_examples,
         train_showings: showings,
@@ -269,6 +276,7 @@ pub fn run_dc(
         set_str(&file, "crate_version", env!("CARGO_PKG_VERSION"), p)?;
         set_scalar(&file, "seed", plan.seed, p)?;
         set_scalar(&file, "accuracy_percent", acc, p)?;
+        set_str(&file, "evaluated_on", plan.evaluate_on.name(), p)?;
         put(&file, "weights", &net.w, p)?;
         put(&file, "theta", &aview1(&net.exc.theta), p)?;
         put(&file, "assignments", &aview1(&assignments), p)?;

@@ -132,7 +132,7 @@ fn run_point(grid: &PlannedGrid, p: &PlannedPoint, opts: &GridRunOptions) -> Res
             )?;
             (
                 resumed,
-                format!("test accuracy {:.2} %", s.accuracy_percent),
+                format!("{} accuracy {:.2} %", s.evaluated_on, s.accuracy_percent),
             )
         }
     };

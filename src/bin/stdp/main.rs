@@ -356,12 +356,13 @@ fn dc_cmd(
         println!("training accuracy after {x} examples: {acc:.1} %");
     }
     println!(
-        "{}: {} excitatory neurons, rule {}, {} training examples ({:.2} ms each): test accuracy {:.2} % on {} examples; {:.0} s in all; results in {}",
+        "{}: {} excitatory neurons, rule {}, {} training examples ({:.2} ms each): {} accuracy {:.2} % on {} examples; {:.0} s in all; results in {}",
         s.name,
         s.n_exc,
         s.rule,
         s.train_examples,
         s.ms_per_train_example,
+        s.evaluated_on,
         s.accuracy_percent,
         s.test_examples,
         s.wall_time_s,
