@@ -192,6 +192,14 @@ impl From<SlurmArgs> for SlurmOptions {
 }
 
 fn main() -> std::process::ExitCode {
+    // Output piped into a reader that stops early (`stdp report DIR | head`)
+    // ends the program quietly, as with other Unix tools, instead of a panic
+    // on the next write.
+    // SAFETY: first thing in main, before any thread exists; SIG_DFL is a
+    // valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     // Errors are printed as one line with their causes ("error: a: b: c"),
     // never as a debug dump or backtrace.
     match dispatch(Cli::parse().command) {
