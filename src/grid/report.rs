@@ -41,6 +41,9 @@ pub struct Report {
     pub files: Vec<PathBuf>,
 }
 
+/// Lines drawn in a report's figure at most.
+const MAX_LINES: usize = 10;
+
 fn default_metric(kind: ExperimentKind) -> &'static str {
     match kind {
         ExperimentKind::Dc => "accuracy_percent",
@@ -48,7 +51,8 @@ fn default_metric(kind: ExperimentKind) -> &'static str {
     }
 }
 
-/// Groups the merged table of `dir` and writes `report_<metric>.csv` and
+/// Groups the merged table of `dir` and writes `report_<metric>.csv`
+/// (`report_<metric>_by_<keys>.csv` with `--by`) and
 /// `report_<metric>_vs_<x>.png` beside it.
 pub fn report(dir: &Path, o: &ReportOptions) -> Result<Report> {
     let m: Manifest = read_manifest(dir)?;
@@ -121,7 +125,12 @@ pub fn report(dir: &Path, o: &ReportOptions) -> Result<Report> {
         .map_err(|e| Error::file(&parquet, e))?;
 
     let safe = |s: &str| s.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "_");
-    let csv = dir.join(format!("report_{}.csv", safe(&metric)));
+    let grouping = if o.by.is_empty() {
+        String::new()
+    } else {
+        format!("_by_{}", safe(&by.join("+")))
+    };
+    let csv = dir.join(format!("report_{}{grouping}.csv", safe(&metric)));
     write_csv(&csv, &mut table)?;
     let mut files = vec![csv];
 
@@ -178,7 +187,24 @@ pub fn report(dir: &Path, o: &ReportOptions) -> Result<Report> {
             }
         }
         // Too many lines to read: keep the best few (the table comes best first).
-        series.truncate(10);
+        let lines = series.len();
+        series.truncate(MAX_LINES);
+        let shown = if lines > MAX_LINES {
+            format!(", best {MAX_LINES} of {lines} lines")
+        } else {
+            String::new()
+        };
+        let pooled: Vec<&str> = m
+            .keys
+            .iter()
+            .filter(|k| !by.contains(k))
+            .map(String::as_str)
+            .collect();
+        let over = if pooled.is_empty() {
+            "nothing: one point per group".to_string()
+        } else {
+            pooled.join(", ")
+        };
         let png = dir.join(format!("report_{}_vs_{}.png", safe(&metric), safe(&x)));
         let name = m
             .grid_file
@@ -186,7 +212,7 @@ pub fn report(dir: &Path, o: &ReportOptions) -> Result<Report> {
             .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
         metric_vs_axis(
             &png,
-            &format!("{name}: {metric} (mean ± std over seeds)"),
+            &format!("{name}: {metric} (mean ± std over {over}{shown})"),
             &x,
             &metric,
             &series,

@@ -109,8 +109,21 @@ pub fn metric_vs_axis(
         let e = |m: String| Error::file(path, m);
         let tmp_png = tmp.with_extension("partial.png");
         {
-            let root = BitMapBackend::new(&tmp_png, (900, 560)).into_drawing_area();
+            // The legend gets its own column on the right, clear of the data.
+            let labelled = series.len() > 1 || series.first().is_some_and(|s| !s.0.is_empty());
+            let legend_w = if labelled {
+                let chars = series
+                    .iter()
+                    .map(|s| s.0.chars().count())
+                    .max()
+                    .unwrap_or(0);
+                (chars as u32 * 8 + 50).min(520)
+            } else {
+                0
+            };
+            let root = BitMapBackend::new(&tmp_png, (820 + legend_w, 560)).into_drawing_area();
             root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
+            let (plot_area, legend_area) = root.split_horizontally(820);
             let pts = series.iter().flat_map(|s| s.1.iter());
             let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
             for &(x, m, s) in pts {
@@ -125,7 +138,7 @@ pub fn metric_vs_axis(
             }
             let pad = |a: f64, b: f64| ((b - a).abs() * 0.06).max(1e-9 + a.abs() * 1e-3);
             let (px, py) = (pad(x0, x1), pad(y0, y1));
-            let mut chart = ChartBuilder::on(&root)
+            let mut chart = ChartBuilder::on(&plot_area)
                 .caption(title, ("sans-serif", 22))
                 .margin(15)
                 .x_label_area_size(45)
@@ -138,7 +151,7 @@ pub fn metric_vs_axis(
                 .y_desc(y_desc)
                 .draw()
                 .map_err(|x| e(x.to_string()))?;
-            for (k, (label, points)) in series.iter().enumerate() {
+            for (k, (_, points)) in series.iter().enumerate() {
                 let color = Palette99::pick(k).to_rgba();
                 let mut sorted = points.clone();
                 sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -147,11 +160,7 @@ pub fn metric_vs_axis(
                         sorted.iter().map(|&(x, m, _)| (x, m)),
                         color.stroke_width(2),
                     ))
-                    .map_err(|x| e(x.to_string()))?
-                    .label(label.as_str())
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-                    });
+                    .map_err(|x| e(x.to_string()))?;
                 chart
                     .draw_series(sorted.iter().map(|&(x, m, s)| {
                         let s = if s.is_finite() { s } else { 0.0 };
@@ -159,14 +168,24 @@ pub fn metric_vs_axis(
                     }))
                     .map_err(|x| e(x.to_string()))?;
             }
-            if series.len() > 1 || !series[0].0.is_empty() {
-                chart
-                    .configure_series_labels()
-                    .background_style(WHITE.mix(0.85))
-                    .border_style(BLACK)
-                    .position(SeriesLabelPosition::LowerRight)
-                    .draw()
-                    .map_err(|x| e(x.to_string()))?;
+            if labelled {
+                for (k, (label, _)) in series.iter().enumerate() {
+                    let color = Palette99::pick(k).to_rgba();
+                    let y = 60 + 22 * k as i32;
+                    legend_area
+                        .draw(&PathElement::new(
+                            vec![(5, y), (30, y)],
+                            color.stroke_width(3),
+                        ))
+                        .map_err(|x| e(x.to_string()))?;
+                    legend_area
+                        .draw(&Text::new(
+                            label.clone(),
+                            (38, y - 7),
+                            ("sans-serif", 14).into_font(),
+                        ))
+                        .map_err(|x| e(x.to_string()))?;
+                }
             }
             root.present().map_err(|x| e(x.to_string()))?;
         }
