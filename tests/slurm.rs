@@ -67,14 +67,21 @@ impl Cluster {
             .arg(&b)
             .arg(b.join("munge"))
             .status();
+        // With NoCtldInAddrAny/NoInAddrAny the daemons bind to the address the
+        // machine's hostname resolves to: make sure that is loopback.
+        let host = Command::new("hostname")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default();
         let resolved = Command::new("getent")
-            .args(["hosts", "localhost"])
+            .args(["hosts", &host])
             .output()
             .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
             .unwrap_or_default();
         assert!(
             resolved.starts_with("127."),
-            "localhost resolves to {resolved:?}, not a loopback address: the test cluster binds to loopback only"
+            "hostname {host:?} resolves to {resolved:?}, not a loopback address: the test cluster \
+             must bind to loopback only (add `127.0.1.1 {host}` to /etc/hosts)"
         );
         // CPUs as slurmd sees them (more would drain the node).
         let c = Command::new("slurmd").arg("-C").output().expect(
