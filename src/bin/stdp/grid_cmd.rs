@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, bail};
 use stdp_harness::experiment::dc_run::default_mnist_dir;
-use stdp_harness::grid::manifest::{Manifest, point_dir, read_manifest, write_manifest};
+use stdp_harness::grid::manifest::{Manifest, read_manifest, write_manifest};
 use stdp_harness::grid::merge::{describe, merge as merge_grid, missing_points};
 use stdp_harness::grid::point::PlannedGrid;
 use stdp_harness::grid::report::{ReportOptions, report as report_grid};
@@ -198,7 +198,8 @@ pub fn slurm(
     };
     // The manifest now, so that `stdp merge` can list what is missing even
     // before the first task starts.
-    write_manifest(&out, &Manifest::of(&g)?)?;
+    let manifest = Manifest::of(&g)?;
+    write_manifest(&out, &manifest)?;
     let logs = out.join("slurm");
     std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
     let script = logs.join("grid.sbatch");
@@ -207,13 +208,11 @@ pub fn slurm(
         std::fs::write(tmp, &text).map_err(|e| stdp_harness::Error::io(tmp, e))
     })?;
     let tasks: Vec<usize> = if missing {
+        // Manifest points are the grid's points, in the same order.
         let shard_of = assign(&g.points, o.tasks);
-        let mut t: Vec<usize> = g
-            .points
+        let mut t: Vec<usize> = missing_points(&out, &manifest)
             .iter()
-            .zip(&shard_of)
-            .filter(|(p, _)| !stdp_harness::grid::runner::run_is_complete(&point_dir(&out, &p.id)))
-            .map(|(_, &s)| s)
+            .map(|(p, _)| shard_of[p.index])
             .collect();
         t.sort_unstable();
         t.dedup();
