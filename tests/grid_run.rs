@@ -24,7 +24,8 @@ fn text(o: &std::process::Output) -> String {
 #[test]
 fn shards_from_slurm_variables_merge_to_the_same_results_as_one_local_run() {
     let d = tempfile::tempdir().unwrap();
-    let g = smoke_grid(d.path(), 200, 0, 3);
+    // experiments/grid_smoke.toml: 11 points (2 eta x 2 x_tar x 3 seeds, one excluded).
+    let g = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/grid_smoke.toml");
     let g = g.to_str().unwrap();
     let local = d.path().join("local");
     let sharded = d.path().join("sharded");
@@ -36,9 +37,13 @@ fn shards_from_slurm_variables_merge_to_the_same_results_as_one_local_run() {
         "--threads",
         "2",
     ]);
-    assert!(out.contains("6 run, 0 already complete, 0 failed"), "{out}");
+    assert!(
+        out.contains("11 run, 0 already complete, 0 failed"),
+        "{out}"
+    );
 
-    for i in 0..3 {
+    // Equal costs: round-robin, 4 + 4 + 3 points.
+    for (i, n) in [(0, 4), (1, 4), (2, 3)] {
         let o = stdp_env(
             &[
                 "grid",
@@ -55,7 +60,7 @@ fn shards_from_slurm_variables_merge_to_the_same_results_as_one_local_run() {
         );
         assert!(o.status.success(), "{}", text(&o));
         assert!(
-            text(&o).contains(&format!("shard {i}/3: 2 of 6 points")),
+            text(&o).contains(&format!("shard {i}/3: {n} of 11 points")),
             "{}",
             text(&o)
         );
@@ -64,7 +69,7 @@ fn shards_from_slurm_variables_merge_to_the_same_results_as_one_local_run() {
             let m = stdp_env(&["merge", sharded.to_str().unwrap()], &[]);
             assert!(!m.status.success());
             let err = text(&m);
-            assert!(err.contains("2 of 6 points are not complete"), "{err}");
+            assert!(err.contains("3 of 11 points are not complete"), "{err}");
             assert!(
                 err.contains("[not started]") && err.contains("seed="),
                 "{err}"
@@ -79,35 +84,56 @@ fn shards_from_slurm_variables_merge_to_the_same_results_as_one_local_run() {
 
     // Everything is complete: a re-run runs nothing.
     let again = stdp_ok(&["grid", g, "--out", local.to_str().unwrap()]);
-    assert!(again.contains("0 run, 6 already complete"), "{again}");
+    assert!(again.contains("0 run, 11 already complete"), "{again}");
 
-    // The report: seeds grouped per eta, mean and sample std, best first.
+    // The report: seeds grouped per (eta, x_tar), mean and sample std, best first.
     let rep = stdp_ok(&["report", local.to_str().unwrap(), "--metric", "w_mean"]);
-    assert!(rep.contains("w_mean by rule.eta"), "{rep}");
+    assert!(rep.contains("w_mean by rule.eta, rule.x_tar"), "{rep}");
     let table = support::grid::merged_table(&local);
-    let etas = table.column("rule.eta").unwrap().f64().unwrap().clone();
-    let vals = table.column("w_mean").unwrap().f64().unwrap().clone();
-    let mut expected: Vec<(f64, f64, f64)> = Vec::new();
+    let col = |c: &str| table.column(c).unwrap().f64().unwrap().clone();
+    let (etas, tars, vals) = (col("rule.eta"), col("rule.x_tar"), col("w_mean"));
+    let mut expected: Vec<(f64, f64, usize, f64, f64)> = Vec::new();
     for eta in [1e-3, 4e-3] {
-        let v: Vec<f64> = (0..table.height())
-            .filter(|&i| etas.get(i) == Some(eta))
-            .map(|i| vals.get(i).unwrap())
-            .collect();
-        assert_eq!(v.len(), 3);
-        let mean = v.iter().sum::<f64>() / 3.0;
-        let std = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
-        expected.push((eta, mean, std));
+        for tar in [0.5, 0.9] {
+            let v: Vec<f64> = (0..table.height())
+                .filter(|&i| etas.get(i) == Some(eta) && tars.get(i) == Some(tar))
+                .map(|i| vals.get(i).unwrap())
+                .collect();
+            let n = v.len() as f64;
+            let mean = v.iter().sum::<f64>() / n;
+            let std = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+            expected.push((eta, tar, v.len(), mean, std));
+        }
     }
-    expected.sort_by(|a, b| b.1.total_cmp(&a.1));
+    expected.sort_by(|a, b| b.3.total_cmp(&a.3));
+    assert_eq!(
+        expected.iter().map(|e| e.2).sum::<usize>(),
+        11,
+        "the excluded point is in no group"
+    );
     let csv = CsvReadOptions::default()
         .try_into_reader_with_file_path(Some(local.join("report_w_mean.csv")))
         .unwrap()
         .finish()
         .unwrap();
-    assert_eq!(csv.height(), 2);
-    for (row, (eta, mean, std)) in expected.iter().enumerate() {
-        let get = |c: &str| csv.column(c).unwrap().f64().unwrap().get(row).unwrap();
-        assert_eq!(get("rule.eta"), *eta);
+    assert_eq!(csv.height(), 4);
+    for (row, (eta, tar, n, mean, std)) in expected.iter().enumerate() {
+        let get = |c: &str| {
+            csv.column(c)
+                .unwrap()
+                .cast(&DataType::Float64)
+                .unwrap()
+                .f64()
+                .unwrap()
+                .get(row)
+                .unwrap()
+        };
+        assert_eq!(
+            (get("rule.eta"), get("rule.x_tar")),
+            (*eta, *tar),
+            "row {row}"
+        );
+        assert_eq!(get("n"), *n as f64);
         assert!((get("w_mean_mean") - mean).abs() <= 1e-12 * mean.abs().max(1.0));
         assert!((get("w_mean_std") - std).abs() <= 1e-9 * std.max(1e-12) + 1e-15);
     }
@@ -125,7 +151,7 @@ fn shards_from_slurm_variables_merge_to_the_same_results_as_one_local_run() {
             w = f['points/' + ids[0] + '/weights']\n\
             print(t.height, w.shape)\n";
         let printed = support::python::run(script, &local);
-        assert_eq!(printed.trim(), "6 (4, 784, 100)");
+        assert_eq!(printed.trim(), "11 (4, 784, 100)");
     }
 }
 
