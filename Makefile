@@ -9,7 +9,7 @@ export STDP_PYTHON ?= $(STDP_PY_VENV)/bin/python
 
 CARGO ?= cargo
 
-.PHONY: all deps run smoke test fmt lint doc unit bench bench-quick crossover clean-runs
+.PHONY: all deps run smoke grid-smoke test fmt lint doc unit bench bench-quick crossover clean-runs
 
 all: run
 
@@ -26,6 +26,13 @@ run: deps
 smoke: deps
 	$(CARGO) run --release --bin stdp -- run experiments/smoke.toml --out runs/smoke --force
 	$(CARGO) run --release --bin stdp -- inspect runs/smoke
+
+## grid-smoke: the small grid over the smoke experiment, run, merged and reported
+## (runs/grid_smoke/; complete points are skipped on a re-run)
+grid-smoke: deps
+	$(CARGO) run --release --bin stdp -- grid experiments/grid_smoke.toml --out runs/grid_smoke
+	$(CARGO) run --release --bin stdp -- merge runs/grid_smoke
+	$(CARGO) run --release --bin stdp -- report runs/grid_smoke
 
 ## test: formatting, lints (warnings are errors), docs, then the test suite
 test: deps fmt lint doc unit
