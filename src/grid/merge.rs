@@ -17,6 +17,7 @@ use polars::prelude::*;
 use super::manifest::{Manifest, ManifestPoint, point_dir, read_manifest};
 use super::point::ExperimentKind;
 use super::runner::run_is_complete;
+use super::spec::set_args;
 use crate::error::{Error, Result};
 use crate::harness::checkpoint::CHECKPOINT_FILE;
 use crate::record::atomic::write_atomically;
@@ -81,7 +82,7 @@ pub fn missing_points(dir: &Path, m: &Manifest) -> Vec<(ManifestPoint, &'static 
 
 /// One line naming a point: `point 3 (id 0123abcd...): rule.eta=0.001 seed=2`.
 pub fn describe(p: &ManifestPoint) -> String {
-    let sets: Vec<String> = p.sets.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let sets = set_args(&p.sets);
     format!("point {} (id {}): {}", p.index, p.id, sets.join(" "))
 }
 
@@ -203,6 +204,8 @@ fn key_column(m: &Manifest, key: &str) -> Values {
 pub struct MergeSummary {
     /// Points merged.
     pub points: usize,
+    /// The grid file the points came from.
+    pub grid_file: PathBuf,
     /// The table (one row per point).
     pub table: DataFrame,
     /// Files written.
@@ -222,7 +225,7 @@ pub fn merge(dir: &Path) -> Result<MergeSummary> {
         return Err(Error::file(
             dir,
             format!(
-                "{} of {} points are not complete (run the grid again to finish them):\n{}",
+                "{} of {} points are not complete (run the grid again, or `stdp slurm ... --missing --submit`, to finish them):\n{}",
                 missing.len(),
                 m.points.len(),
                 lines.join("\n")
@@ -300,7 +303,7 @@ pub fn merge(dir: &Path) -> Result<MergeSummary> {
         for (point, rec) in m.points.iter().zip(&records) {
             let g = pg.create_group(&point.id).map_err(h5err(p))?;
             set_scalar(&g, "index", point.index as u64, p)?;
-            let sets: Vec<String> = point.sets.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let sets = set_args(&point.sets);
             set_str(&g, "sets", &sets.join("\n"), p)?;
             for (name, value) in &rec.metrics {
                 set_scalar(&g, name, *value, p)?;
@@ -319,6 +322,7 @@ pub fn merge(dir: &Path) -> Result<MergeSummary> {
     })?;
     Ok(MergeSummary {
         points: n,
+        grid_file: m.grid_file.clone(),
         table,
         files: vec![parquet, csv, h5],
     })

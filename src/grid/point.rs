@@ -106,7 +106,7 @@ fn at_grid_key(grid_file: &Path, key: &str, e: Error) -> Error {
     Error::Config {
         file: grid_file.to_path_buf(),
         key: key.to_string(),
-        message: message.clone(),
+        message,
     }
 }
 
@@ -172,9 +172,7 @@ pub fn plan_grid(file: &Path, grid: &Grid) -> Result<PlannedGrid> {
 impl PlannedGrid {
     /// The `--set` arguments of `p`: the fixed overrides, then its own.
     pub fn args(&self, p: &PlannedPoint) -> Vec<String> {
-        let mut a = self.fixed.set_args();
-        a.extend(p.point.set_args());
-        a
+        p.point.set_args_after(&self.fixed)
     }
 }
 

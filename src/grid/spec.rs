@@ -85,19 +85,30 @@ pub struct GridPoint {
     pub sets: Vec<(String, toml::Value)>,
 }
 
+/// Overrides as `--set` arguments (`key=value`, values in TOML syntax).
+pub fn set_args(sets: &[(String, toml::Value)]) -> Vec<String> {
+    sets.iter().map(|(k, v)| format!("{k}={v}")).collect()
+}
+
 impl GridPoint {
-    /// The overrides as `--set` arguments (`key=value`, values in TOML syntax).
+    /// The overrides as `--set` arguments (see [`set_args`]).
     pub fn set_args(&self) -> Vec<String> {
-        self.sets.iter().map(|(k, v)| format!("{k}={v}")).collect()
+        set_args(&self.sets)
+    }
+
+    /// The `--set` arguments of this point after `fixed`: the fixed
+    /// overrides, then its own.
+    pub fn set_args_after(&self, fixed: &GridPoint) -> Vec<String> {
+        let mut a = fixed.set_args();
+        a.extend(self.set_args());
+        a
     }
 }
 
 impl Grid {
     /// The `--set` arguments of `point`: the fixed overrides, then its own.
     pub fn args(&self, point: &GridPoint) -> Vec<String> {
-        let mut a = self.fixed.set_args();
-        a.extend(point.set_args());
-        a
+        point.set_args_after(&self.fixed)
     }
 }
 
