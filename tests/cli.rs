@@ -269,6 +269,13 @@ fn diehl_cook_config_errors_are_named() {
         ("dc_original.nu_post=-1.0", "dc_original.nu_post"),
         ("w_ie=nan", "w_ie"),
         ("evaluate_on=train", "unknown variant `train`"),
+        ("integrator=rk4", "integrator"),
+        ("spike_timer=brian3", "spike_timer"),
+        ("input_delay_ms=[5.0, 1.0]", "input_delay_ms"),
+        ("input_delay_ms=[-1.0, 1.0]", "input_delay_ms"),
+        ("input_delay_ms=[nan, 1.0]", "input_delay_ms"),
+        ("input_delay_ms=[0.0, 500.0]", "input_delay_ms"),
+        ("test_repeats=0", "test_repeats"),
     ] {
         fails_with(
             &stdp(&["dc", &q, "--set", set]),
@@ -285,6 +292,17 @@ fn diehl_cook_config_errors_are_named() {
             "train_examples=50001",
         ]),
         &["evaluate_on", "50000"],
+    );
+    fails_with(
+        &stdp(&[
+            "dc",
+            &q,
+            "--set",
+            "evaluate_on=validation",
+            "--set",
+            "label_examples=60000",
+        ]),
+        &["label_examples", "50000"],
     );
     let d = tempfile::tempdir().unwrap();
     fails_with(
@@ -345,6 +363,7 @@ fn diehl_cook_run_killed_with_minus_nine_resumes_to_the_same_results() {
         "train_examples=600",
         "label_examples=20",
         "test_examples=20",
+        "test_repeats=2",
         "monitor_every=100",
         "checkpoint_every=20",
     ];
@@ -405,7 +424,21 @@ fn diehl_cook_run_killed_with_minus_nine_resumes_to_the_same_results() {
             .unwrap()
     };
     let (a, b) = (read(&killed), read(&reference));
-    for key in ["accuracy_percent", "train_showings", "training_curve"] {
+    assert_eq!(
+        a["input_delay_ms"],
+        serde_json::json!([0.0, 10.0]),
+        "delays on"
+    );
+    for key in [
+        "accuracy_percent",
+        "accuracy_per_repeat",
+        "train_showings",
+        "training_curve",
+        "steps",
+        "overshoot_steps",
+        "max_exc_spikes_in_step",
+        "theta_mean_mv",
+    ] {
         assert_eq!(a[key], b[key], "{key} differs after resume");
     }
     // The final weights and thresholds too, bit for bit.
@@ -425,4 +458,38 @@ fn diehl_cook_run_killed_with_minus_nine_resumes_to_the_same_results() {
         !Path::new(&killed).join("checkpoint.h5").exists(),
         "checkpoint removed at the end"
     );
+}
+
+/// Writes IDX files of `count` random `rows x cols` images (and labels) named as MNIST's.
+fn write_idx(dir: &Path, stem: &str, count: u32, rows: u32, cols: u32) {
+    let mut img = Vec::new();
+    for x in [2051u32, count, rows, cols] {
+        img.extend(x.to_be_bytes());
+    }
+    img.extend((0..count * rows * cols).map(|k| (k % 251) as u8));
+    std::fs::write(dir.join(format!("{stem}-images-idx3-ubyte")), img).unwrap();
+    let mut lab = Vec::new();
+    for x in [2049u32, count] {
+        lab.extend(x.to_be_bytes());
+    }
+    lab.extend((0..count).map(|k| (k % 10) as u8));
+    std::fs::write(dir.join(format!("{stem}-labels-idx1-ubyte")), lab).unwrap();
+}
+
+#[test]
+fn diehl_cook_on_images_that_are_not_28x28_names_the_file_and_size() {
+    let d = tempfile::tempdir().unwrap();
+    write_idx(d.path(), "train", 30, 10, 12);
+    write_idx(d.path(), "t10k", 30, 10, 12);
+    let out = d.path().join("o");
+    let r = stdp(&[
+        "dc",
+        &dc_quick(),
+        "--mnist",
+        &d.path().display().to_string(),
+        "--out",
+        &out.display().to_string(),
+    ]);
+    fails_with(&r, &["train-images-idx3-ubyte", "10x12", "28x28"]);
+    assert!(!out.join("result.h5").exists(), "nothing written");
 }

@@ -67,3 +67,86 @@ fn the_seed_rule_drives_the_same_network() {
         "seed rule clips to [0.01, w_b]"
     );
 }
+
+#[test]
+fn an_input_spike_reaches_each_neuron_exactly_after_its_drawn_delay() {
+    use rand::SeedableRng;
+    use stdp_harness::network::delays::InputDelays;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    let (n_in, n) = (5, 64);
+    let mut d = InputDelays::draw(n_in, n, [0.0, 10.0], 0.5, &mut rng).unwrap();
+    let row: Vec<f32> = (0..n).map(|j| 1.0 + j as f32).collect();
+    let t_spike = 37u64;
+    let mut arrival = vec![None; n];
+    for t in 30..80u64 {
+        if t == t_spike {
+            d.emit(t, 2, &row);
+        }
+        let mut ge = vec![0.0f32; n];
+        d.deliver(t, &mut ge);
+        for (j, &g) in ge.iter().enumerate() {
+            if g != 0.0 {
+                assert!(arrival[j].is_none(), "neuron {j} received twice");
+                assert_eq!(g, row[j], "the whole weight arrives at once");
+                arrival[j] = Some(t);
+            }
+        }
+    }
+    for (j, a) in arrival.iter().enumerate() {
+        assert_eq!(*a, Some(t_spike + d.delay(2, j) as u64), "neuron {j}");
+    }
+    let spread: std::collections::BTreeSet<_> = arrival.iter().collect();
+    assert!(spread.len() > 5, "delays differ between synapses");
+}
+
+#[test]
+fn the_same_seed_draws_the_same_delays_and_another_seed_others() {
+    let delays = |seed: u64| -> Vec<usize> {
+        let net = DiehlCook::new(DcParams::original(30), seed);
+        let d = net.delays().expect("delays on by default");
+        (0..784)
+            .flat_map(|i| (0..30).map(move |j| (i, j)))
+            .map(|(i, j)| d.delay(i, j))
+            .collect()
+    };
+    assert_eq!(delays(8), delays(8));
+    assert_ne!(delays(8), delays(9));
+    let mut off = DcParams::original(30);
+    off.input_delay_ms = [0.0, 0.0];
+    assert!(DiehlCook::new(off, 8).delays().is_none());
+}
+
+#[test]
+fn delays_leave_the_initial_weights_of_a_seed_unchanged() {
+    let mut off = DcParams::original(30);
+    off.input_delay_ms = [0.0, 0.0];
+    assert_eq!(
+        DiehlCook::new(off, 4).w,
+        DiehlCook::new(DcParams::original(30), 4).w
+    );
+}
+
+#[test]
+fn a_large_layer_stays_finite_and_in_range_while_learning() {
+    // 400 neurons, a few examples: every membrane stays in [E_inh, E_exc]
+    // under the default integrator, and no Euler overshoot is counted.
+    let train = load(&bundled_dir(), Split::Train).unwrap().truncated(3);
+    let mut net = DiehlCook::new(DcParams::original(400), 2);
+    for k in 0..3 {
+        net.present(train.image(k), true).unwrap();
+        assert!(
+            net.exc
+                .v
+                .iter()
+                .all(|v| v.is_finite() && (-100.0..=0.0).contains(v))
+        );
+        assert!(
+            net.inh
+                .v
+                .iter()
+                .all(|v| v.is_finite() && (-85.0..=0.0).contains(v))
+        );
+    }
+    assert_eq!(net.stats().overshoot_steps, 0);
+    assert!(net.stats().steps >= 3 * 1000);
+}

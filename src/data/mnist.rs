@@ -173,6 +173,20 @@ pub fn parse_labels(bytes: &[u8], path: &Path) -> Result<Vec<u8>> {
     Ok(labels)
 }
 
+/// Loads one split from `dir` and checks that its images are `rows × cols`;
+/// an error names the image file and the size it holds.
+pub fn load_sized(dir: &Path, split: Split, rows: usize, cols: usize) -> Result<Mnist> {
+    let m = load(dir, split)?;
+    if (m.rows, m.cols) != (rows, cols) {
+        let ip = find(dir, split, "images", 3)?;
+        return Err(Error::file(
+            &ip,
+            format!("images are {}x{}, expected {rows}x{cols}", m.rows, m.cols),
+        ));
+    }
+    Ok(m)
+}
+
 /// Loads one split from `dir` (files named as distributed, gzip or not).
 pub fn load(dir: &Path, split: Split) -> Result<Mnist> {
     let ip = find(dir, split, "images", 3)?;

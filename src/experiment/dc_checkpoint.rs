@@ -10,7 +10,8 @@ use ndarray::{Array1, Array2};
 
 use super::dc_config::DcPlan;
 use crate::error::{Error, Result};
-use crate::network::diehl_cook::DiehlCook;
+use crate::network::diehl_cook::{DcStats, DiehlCook};
+use crate::network::readout::ClassRates;
 use crate::neuron::lif::LifPopulation;
 use crate::record::atomic::write_atomically;
 use crate::record::h5::{
@@ -23,7 +24,7 @@ use crate::record::h5::{
 pub const DC_CHECKPOINT: &str = crate::harness::checkpoint::CHECKPOINT_FILE;
 
 /// Training records so far.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct TrainProgress {
     /// Training examples done.
     pub done: usize,
@@ -31,12 +32,10 @@ pub struct TrainProgress {
     pub showings: u64,
     /// Training wall time so far, s.
     pub train_seconds: f64,
-    /// Spike counts of the current monitoring window.
-    pub window_counts: Vec<Vec<u32>>,
-    /// Labels of the current monitoring window.
-    pub window_labels: Vec<u8>,
+    /// Per-class spike sums of the current monitoring window.
+    pub window: ClassRates,
     /// Assignments from the previous window, once there is one.
-    pub assignments: Option<Vec<u8>>,
+    pub assignments: Option<Vec<i8>>,
     /// (examples, accuracy %) per finished window.
     pub curve: Vec<(usize, f64)>,
     /// Total excitatory spikes per training example.
@@ -47,21 +46,31 @@ pub struct TrainProgress {
     pub train_pred: Vec<u8>,
 }
 
-const POP_FIELDS: [&str; 6] = ["v", "ge", "gi", "theta", "timer", "refractory"];
-
-fn pop_fields(p: &LifPopulation) -> [&Vec<f32>; 6] {
-    [&p.v, &p.ge, &p.gi, &p.theta, &p.timer, &p.refractory]
+impl TrainProgress {
+    /// Nothing done yet, for `n` neurons.
+    pub fn new(n: usize) -> Self {
+        TrainProgress {
+            done: 0,
+            showings: 0,
+            train_seconds: 0.0,
+            window: ClassRates::new(n),
+            assignments: None,
+            curve: Vec::new(),
+            total_spikes: Vec::new(),
+            train_labels: Vec::new(),
+            train_pred: Vec::new(),
+        }
+    }
 }
 
-fn pop_fields_mut(p: &mut LifPopulation) -> [&mut Vec<f32>; 6] {
-    [
-        &mut p.v,
-        &mut p.ge,
-        &mut p.gi,
-        &mut p.theta,
-        &mut p.timer,
-        &mut p.refractory,
-    ]
+const POP_FIELDS: [&str; 5] = ["v", "ge", "gi", "theta", "timer"];
+
+fn pop_fields(p: &LifPopulation) -> [&Vec<f32>; 5] {
+    [&p.v, &p.ge, &p.gi, &p.theta, &p.timer]
+}
+
+fn pop_fields_mut(p: &mut LifPopulation) -> [&mut Vec<f32>; 5] {
+    [&mut p.v, &mut p.ge, &mut p.gi, &mut p.theta, &mut p.timer]
 }
 
 /// Writes the checkpoint (atomically).
@@ -79,28 +88,41 @@ pub fn write_dc_checkpoint(
         set_scalar(&f, "showings", prog.showings, p)?;
         set_scalar(&f, "train_seconds", prog.train_seconds, p)?;
         set_u128(&f, "rng_pos", net.rng_word_pos(), p)?;
+        let stats = net.stats();
+        set_scalar(&f, "clock", net.clock(), p)?;
+        set_scalar(&f, "stat_steps", stats.steps, p)?;
+        set_scalar(&f, "stat_overshoot_steps", stats.overshoot_steps, p)?;
+        set_scalar(
+            &f,
+            "stat_max_exc_spikes_in_step",
+            stats.max_exc_spikes_in_step,
+            p,
+        )?;
         put(&f, "w", &net.w, p)?;
         for (prefix, pop) in [("exc", &net.exc), ("inh", &net.inh)] {
             for (name, v) in POP_FIELDS.iter().zip(pop_fields(pop)) {
                 put(&f, &format!("{prefix}_{name}"), &Array1::from(v.clone()), p)?;
             }
+            put(
+                &f,
+                &format!("{prefix}_since_spike"),
+                &Array1::from(pop.since_spike.clone()),
+                p,
+            )?;
         }
-        let traces = net.rule_traces();
+        let traces = net.rule_traces().ok_or_else(|| {
+            Error::file(
+                p,
+                "delayed plasticity still in flight: not an example boundary",
+            )
+        })?;
         set_scalar(&f, "traces", traces.len() as u64, p)?;
         for (k, t) in traces.iter().enumerate() {
             put(&f, &format!("trace_{k}"), &Array1::from(t.clone()), p)?;
         }
-        let n = plan.params.n_exc;
-        let wc = Array2::from_shape_fn((prog.window_counts.len(), n), |(e, k)| {
-            prog.window_counts[e][k]
-        });
-        put(&f, "window_counts", &wc, p)?;
-        put(
-            &f,
-            "window_labels",
-            &Array1::from(prog.window_labels.clone()),
-            p,
-        )?;
+        let (sums, examples) = prog.window.to_parts();
+        put(&f, "window_sums", &Array1::from(sums), p)?;
+        put(&f, "window_examples", &Array1::from(examples), p)?;
         set_scalar(
             &f,
             "has_assignments",
@@ -177,7 +199,20 @@ pub fn read_dc_checkpoint(
             }
             *dst = v.to_vec();
         }
+        let since: Array1<u32> = get_1d(&f, &format!("{prefix}_since_spike"), path)?;
+        if since.len() != pop.since_spike.len() {
+            return Err(bad("since_spike"));
+        }
+        pop.since_spike = since.to_vec();
     }
+    net.set_clock_and_stats(
+        get_scalar(&f, "clock", path)?,
+        DcStats {
+            steps: get_scalar(&f, "stat_steps", path)?,
+            overshoot_steps: get_scalar(&f, "stat_overshoot_steps", path)?,
+            max_exc_spikes_in_step: get_scalar(&f, "stat_max_exc_spikes_in_step", path)?,
+        },
+    );
     let n_traces: u64 = get_scalar(&f, "traces", path)?;
     let traces: Vec<Vec<f32>> = (0..n_traces)
         .map(|k| get_1d::<f32>(&f, &format!("trace_{k}"), path).map(|a| a.to_vec()))
@@ -186,7 +221,10 @@ pub fn read_dc_checkpoint(
         return Err(bad("plasticity traces"));
     }
     net.set_rng_word_pos(get_u128(&f, "rng_pos", path)?);
-    let wc: Array2<u32> = get_2d(&f, "window_counts", path)?;
+    let sums: Array1<f64> = get_1d(&f, "window_sums", path)?;
+    let examples: Array1<u64> = get_1d(&f, "window_examples", path)?;
+    let window = ClassRates::from_parts(plan.params.n_exc, &sums.to_vec(), &examples.to_vec())
+        .ok_or_else(|| bad("monitoring window"))?;
     let has: u8 = get_scalar(&f, "has_assignments", path)?;
     let cx: Array1<u64> = get_1d(&f, "curve_x", path)?;
     let cy: Array1<f64> = get_1d(&f, "curve_y", path)?;
@@ -194,10 +232,9 @@ pub fn read_dc_checkpoint(
         done: get_scalar::<u64>(&f, "done", path)? as usize,
         showings: get_scalar(&f, "showings", path)?,
         train_seconds: get_scalar(&f, "train_seconds", path)?,
-        window_counts: wc.outer_iter().map(|r| r.to_vec()).collect(),
-        window_labels: get_1d::<u8>(&f, "window_labels", path)?.to_vec(),
+        window,
         assignments: (has == 1)
-            .then(|| get_1d::<u8>(&f, "assignments", path).map(|a| a.to_vec()))
+            .then(|| get_1d::<i8>(&f, "assignments", path).map(|a| a.to_vec()))
             .transpose()?,
         curve: cx
             .iter()

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::plan::{apply_set, fnv1a_hex, toml_err};
 use crate::error::{Error, Result};
 use crate::network::diehl_cook::{DcParams, Plasticity};
+use crate::neuron::lif::{AdaptiveThreshold, Integrator, Refractory};
 use crate::synapse::dc_original::DcStdpParams;
 use crate::synapse::exp_stdp::ExpStdpParams;
 
@@ -23,10 +24,16 @@ pub struct RawDcConfig {
     pub n_exc: usize,
     /// Training examples (60,000 per epoch; examples are taken in order, cycling).
     pub train_examples: usize,
-    /// Frozen responses to this many training examples label the neurons.
+    /// After training, frozen responses (learning and θ off) to this many
+    /// training examples label the neurons (the paper: all 60,000; the
+    /// examples are the last ones before `train_examples`, cycling).
     pub label_examples: usize,
     /// Test examples (the first N of the 10,000, or of the validation images).
     pub test_examples: usize,
+    /// Presentations of the test examples, each with fresh Poisson spike
+    /// trains; the accuracy is reported as mean ± std over them (paper: 10).
+    #[serde(default = "default_repeats")]
+    pub test_repeats: usize,
     /// Which images the test examples are: `test` (the MNIST test set, the
     /// default) or `validation` (training images 50,000-59,999, for tuning
     /// hyperparameters without looking at the test set).
@@ -52,6 +59,20 @@ pub struct RawDcConfig {
     /// Adaptive threshold increment per spike, mV.
     #[serde(default = "default_theta_plus")]
     pub theta_plus: f32,
+    /// Membrane integrator: `exponential_euler` (default, stable at every
+    /// size) or `euler` (the original's forward Euler, clamped).
+    #[serde(default = "default_integrator")]
+    pub integrator: String,
+    /// Spike timer and refractoriness: `original` (Brian 1 as the original
+    /// code ran it: timer at 100 ms/ms, excitatory `v` free after a spike) or
+    /// `brian2_port` (timer at 0.1 ms/ms, a 50 ms lock-out, `v` held while
+    /// refractory, as in the Brian 2 ports).
+    #[serde(default = "default_spike_timer")]
+    pub spike_timer: String,
+    /// Input conduction delays `[lo, hi]`, ms: drawn once per synapse,
+    /// uniform in `[lo, hi)`; `[0, 0]` turns them off.
+    #[serde(default = "default_delays")]
+    pub input_delay_ms: [f32; 2],
 }
 
 /// The images a run is evaluated on.
@@ -97,6 +118,22 @@ fn default_w_ie() -> f32 {
 fn default_theta_plus() -> f32 {
     0.05
 }
+fn default_repeats() -> usize {
+    1
+}
+fn default_integrator() -> String {
+    "exponential_euler".into()
+}
+fn default_spike_timer() -> String {
+    "original".into()
+}
+fn default_delays() -> [f32; 2] {
+    [0.0, 10.0]
+}
+
+/// The largest input delay accepted, ms (shorter than the 150 ms rest, so
+/// every delayed spike arrives before the next example).
+pub const MAX_INPUT_DELAY_MS: f32 = 100.0;
 
 /// `[exp_stdp]`: the seed's rule and its trace time constants.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
@@ -139,6 +176,8 @@ pub struct DcPlan {
     pub label_examples: usize,
     /// Test examples.
     pub test_examples: usize,
+    /// Presentations of the test examples.
+    pub test_repeats: usize,
     /// Which images the test examples are.
     pub evaluate_on: Evaluation,
     /// Monitoring window.
@@ -147,6 +186,10 @@ pub struct DcPlan {
     pub checkpoint_every: usize,
     /// `dc_original` or `exp_stdp`.
     pub rule: String,
+    /// `exponential_euler` or `euler`.
+    pub integrator: String,
+    /// `original` or `brian2_port`.
+    pub spike_timer: String,
     /// Resolved config, TOML.
     pub resolved_toml: String,
     /// FNV-1a of `resolved_toml`.
@@ -178,6 +221,7 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
         ("train_examples", raw.train_examples),
         ("label_examples", raw.label_examples),
         ("test_examples", raw.test_examples),
+        ("test_repeats", raw.test_repeats),
         ("monitor_every", raw.monitor_every),
     ] {
         if v == 0 {
@@ -201,6 +245,49 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
             ),
         ));
     }
+    if raw.evaluate_on == Evaluation::Validation && raw.label_examples > VALIDATION_START {
+        return Err(err(
+            path,
+            "label_examples",
+            format!(
+                "{}: with evaluate_on = \"validation\" the labels come from training images 0-{}, so at most {VALIDATION_START}",
+                raw.label_examples,
+                VALIDATION_START - 1
+            ),
+        ));
+    }
+    let [lo, hi] = raw.input_delay_ms;
+    if !(lo.is_finite() && hi.is_finite() && 0.0 <= lo && lo <= hi && hi <= MAX_INPUT_DELAY_MS) {
+        return Err(err(
+            path,
+            "input_delay_ms",
+            format!(
+                "[{lo}, {hi}]: expected [lo, hi] ms with 0 <= lo <= hi <= {MAX_INPUT_DELAY_MS}"
+            ),
+        ));
+    }
+    let integrator = match raw.integrator.as_str() {
+        "euler" => Integrator::Euler,
+        "exponential_euler" => Integrator::ExponentialEuler,
+        other => {
+            return Err(err(
+                path,
+                "integrator",
+                format!("`{other}`: expected exponential_euler or euler"),
+            ));
+        }
+    };
+    let brian2_port = match raw.spike_timer.as_str() {
+        "original" => false,
+        "brian2_port" => true,
+        other => {
+            return Err(err(
+                path,
+                "spike_timer",
+                format!("`{other}`: expected original or brian2_port"),
+            ));
+        }
+    };
     for (key, v) in [("w_ie", raw.w_ie), ("theta_plus", raw.theta_plus)] {
         if !(v.is_finite() && v >= 0.0) {
             return Err(err(path, key, format!("{v}: expected a finite value >= 0")));
@@ -209,6 +296,13 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
     let mut params = DcParams::original(raw.n_exc);
     params.w_ie = raw.w_ie;
     params.theta.theta_plus = raw.theta_plus;
+    params.integrator = integrator;
+    params.input_delay_ms = raw.input_delay_ms;
+    if brian2_port {
+        params.theta.timer_rate = AdaptiveThreshold::BRIAN2_PORT.timer_rate;
+        params.exc.refractory = Refractory::Hold;
+        params.inh.refractory = Refractory::Hold;
+    }
     params.plasticity = match raw.rule.as_str() {
         "dc_original" => {
             let d = raw.dc_original;
@@ -279,10 +373,13 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
         train_examples: raw.train_examples,
         label_examples: raw.label_examples,
         test_examples: raw.test_examples,
+        test_repeats: raw.test_repeats,
         evaluate_on: raw.evaluate_on,
         monitor_every: raw.monitor_every,
         checkpoint_every: raw.checkpoint_every,
         rule: raw.rule,
+        integrator: raw.integrator,
+        spike_timer: raw.spike_timer,
         config_hash: fnv1a_hex(resolved_toml.as_bytes()),
         resolved_toml,
     })

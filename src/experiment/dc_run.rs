@@ -15,10 +15,10 @@ use polars::prelude::*;
 
 use super::dc_checkpoint::{DC_CHECKPOINT, TrainProgress, read_dc_checkpoint, write_dc_checkpoint};
 use super::dc_config::{DcPlan, Evaluation, VALIDATION_START};
-use crate::data::mnist::{Mnist, Split, load};
+use crate::data::mnist::{Split, load_sized};
 use crate::error::{Error, Result};
 use crate::network::diehl_cook::DiehlCook;
-use crate::network::readout::{accuracy, assign, classify};
+use crate::network::readout::{CLASSES, ClassRates, UNASSIGNED, classify};
 use crate::record::atomic::write_atomically;
 use crate::record::frame::write_parquet;
 use crate::record::h5::{create_file, h5err, put, set_scalar, set_str};
@@ -58,18 +58,48 @@ pub struct DcSummary {
     pub rule: String,
     /// Excitatory neurons.
     pub n_exc: usize,
-    /// Test accuracy, percent.
+    /// Test accuracy, percent: the mean over the test repeats.
     pub accuracy_percent: f64,
+    /// Sample standard deviation of the accuracy over the test repeats
+    /// (0 for one repeat), percent.
+    pub accuracy_std_percent: f64,
+    /// Accuracy of each test repeat, percent.
+    pub accuracy_per_repeat: Vec<f64>,
     /// Test examples.
     pub test_examples: usize,
+    /// Presentations of the test examples (fresh spike trains each).
+    pub test_repeats: usize,
     /// `test` (MNIST test set) or `validation` (training images 50,000-59,999).
     pub evaluated_on: String,
     /// Training examples.
     pub train_examples: usize,
     /// Labelling examples.
     pub label_examples: usize,
+    /// Neurons without a class (never fired while labelling; they do not vote).
+    pub unassigned_neurons: usize,
     /// Presentations during training, retries included.
     pub train_showings: u64,
+    /// Training presentations per training example.
+    pub showings_per_example: f64,
+    /// Mean excitatory spikes per training example (last presentation).
+    pub spikes_per_example: f64,
+    /// Mean adaptive threshold θ at the end, mV.
+    pub theta_mean_mv: f64,
+    /// Largest θ at the end, mV.
+    pub theta_max_mv: f64,
+    /// The most excitatory spikes in one step, over the whole run.
+    pub max_exc_spikes_in_step: u32,
+    /// Steps in which a membrane left `[E_inh, E_exc]` (Euler overshoots,
+    /// clamped), over the whole run.
+    pub overshoot_steps: u64,
+    /// Steps simulated.
+    pub steps: u64,
+    /// Membrane integrator.
+    pub integrator: String,
+    /// Spike timer and refractoriness.
+    pub spike_timer: String,
+    /// Input conduction delays, ms.
+    pub input_delay_ms: [f32; 2],
     /// Training-accuracy curve: (examples seen, percent).
     pub training_curve: Vec<(usize, f64)>,
     /// Wall time of the whole run (training time before a resume included), s.
@@ -88,28 +118,16 @@ pub struct DcSummary {
     pub crate_version: String,
 }
 
-fn frozen_counts(
-    net: &mut DiehlCook,
-    data: &Mnist,
-    range: std::ops::Range<usize>,
-    phase: Phase,
-    progress: &dyn Fn(Phase, u64),
-) -> Result<(Vec<Vec<u32>>, Vec<u8>)> {
-    let mut counts = Vec::with_capacity(range.len());
-    let mut labels = Vec::with_capacity(range.len());
-    for k in range {
-        let i = k % data.len();
-        counts.push(net.present(data.image(i), false)?.counts);
-        labels.push(data.labels[i]);
-        progress(phase, 1);
-    }
-    Ok((counts, labels))
-}
-
-fn to_u16(counts: &[Vec<u32>], n: usize) -> Array2<u16> {
-    Array2::from_shape_fn((counts.len(), n), |(e, k)| {
-        counts[e][k].min(u32::from(u16::MAX)) as u16
-    })
+/// Mean and sample standard deviation.
+fn mean_std(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = if xs.len() > 1 {
+        xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)
+    } else {
+        0.0
+    };
+    (mean, var.sqrt())
 }
 
 /// Runs the experiment; `progress(phase, k)` reports `k` more examples done.
@@ -126,9 +144,9 @@ pub fn run_dc(
             "already holds a run (result.h5); refusing to overwrite it: pass --force, or choose another --out",
         ));
     }
+    let train = load_sized(&opts.mnist_dir, Split::Train, 28, 28)?;
+    let test = load_sized(&opts.mnist_dir, Split::Test, 28, 28)?;
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-    let train = load(&opts.mnist_dir, Split::Train)?;
-    let test = load(&opts.mnist_dir, Split::Test)?;
     let n = plan.params.n_exc;
     let t0 = Instant::now();
     let mut net = DiehlCook::new(plan.params, plan.seed);
@@ -139,7 +157,7 @@ pub fn run_dc(
     let mut prog = if ckpt.exists() {
         read_dc_checkpoint(&ckpt, plan, &mut net)?
     } else {
-        TrainProgress::default()
+        TrainProgress::new(n)
     };
     progress(Phase::Train, prog.done as u64);
 
@@ -151,26 +169,30 @@ pub fn run_dc(
         let k = prog.done;
         let i = k % train.len();
         let p = net.present(train.image(i), true)?;
+        let label = train.labels[i];
         prog.showings += u64::from(p.showings);
         prog.total_spikes.push(p.counts.iter().sum::<u32>());
-        prog.train_labels.push(train.labels[i]);
+        prog.train_labels.push(label);
         prog.train_pred.push(
             prog.assignments
                 .as_ref()
                 .map_or(u8::MAX, |a| classify(a, &p.counts)),
         );
-        prog.window_counts.push(p.counts);
-        prog.window_labels.push(train.labels[i]);
+        prog.window.add(&p.counts, label);
         prog.done += 1;
         progress(Phase::Train, 1);
-        if prog.window_counts.len() == plan.monitor_every || prog.done == plan.train_examples {
-            if let Some(a) = &prog.assignments {
-                let acc = 100.0 * accuracy(a, &prog.window_counts, &prog.window_labels);
-                prog.curve.push((prog.done, acc));
+        let window = prog.window.len() as usize;
+        if window == plan.monitor_every || prog.done == plan.train_examples {
+            if prog.assignments.is_some() {
+                let from = prog.done - window;
+                let right = (from..prog.done)
+                    .filter(|&e| prog.train_pred[e] == prog.train_labels[e])
+                    .count();
+                prog.curve
+                    .push((prog.done, 100.0 * right as f64 / window as f64));
             }
-            prog.assignments = Some(assign(&prog.window_counts, &prog.window_labels, n));
-            prog.window_counts.clear();
-            prog.window_labels.clear();
+            prog.assignments = Some(prog.window.assignments());
+            prog.window.clear();
         }
         let every = plan.checkpoint_every;
         if every > 0 && (prog.done % every == 0 || prog.done == plan.train_examples) {
@@ -188,51 +210,82 @@ pub fn run_dc(
         train_pred,
         ..
     } = prog;
+    let theta: Vec<f64> = net.exc.theta.iter().map(|&x| f64::from(x)).collect();
+    let (theta_mean, _) = mean_std(&theta);
+    let theta_max = theta.iter().copied().fold(f64::NEG_INFINITY, f64::max);
 
-    // Labels from frozen responses to the last training examples, then the test.
+    // Labels from frozen responses to training examples (the paper: all
+    // 60,000), then the test set, `test_repeats` times.
     let t1 = Instant::now();
-    let end = plan.train_examples;
-    let start = end.saturating_sub(plan.label_examples);
-    let (label_counts, label_labels) = frozen_counts(
-        &mut net,
-        &train,
-        start..start + plan.label_examples,
-        Phase::Label,
-        progress,
-    )?;
-    let assignments = assign(&label_counts, &label_labels, n);
+    let pool = match plan.evaluate_on {
+        Evaluation::Test => train.len(),
+        Evaluation::Validation => VALIDATION_START.min(train.len()),
+    };
+    let start = plan.train_examples + pool - plan.label_examples % pool;
+    let mut rates = ClassRates::new(n);
+    for k in 0..plan.label_examples {
+        let i = (start + k) % pool;
+        let p = net.present(train.image(i), false)?;
+        rates.add(&p.counts, train.labels[i]);
+        progress(Phase::Label, 1);
+    }
+    let assignments = rates.assignments();
+    let unassigned = assignments.iter().filter(|&&a| a == UNASSIGNED).count();
     let (eval_set, eval_start) = match plan.evaluate_on {
         Evaluation::Test => (&test, 0),
         Evaluation::Validation => (&train, VALIDATION_START),
     };
-    let (test_counts, test_labels) = frozen_counts(
-        &mut net,
-        eval_set,
-        eval_start..eval_start + plan.test_examples,
-        Phase::Test,
-        progress,
-    )?;
-    let predictions: Vec<u8> = test_counts
-        .iter()
-        .map(|c| classify(&assignments, c))
-        .collect();
-    let acc = 100.0 * accuracy(&assignments, &test_counts, &test_labels);
+    let m = plan.test_examples;
+    let test_labels: Vec<u8> = (0..m).map(|k| eval_set.labels[eval_start + k]).collect();
+    let mut predictions = Array2::<u8>::zeros((plan.test_repeats, m));
+    let mut test_spikes = Array2::<u32>::zeros((plan.test_repeats, m));
+    let mut per_repeat = Vec::with_capacity(plan.test_repeats);
+    for r in 0..plan.test_repeats {
+        let mut right = 0usize;
+        for k in 0..m {
+            let p = net.present(eval_set.image(eval_start + k), false)?;
+            let pred = classify(&assignments, &p.counts);
+            right += usize::from(pred == test_labels[k]);
+            predictions[[r, k]] = pred;
+            test_spikes[[r, k]] = p.counts.iter().sum();
+            progress(Phase::Test, 1);
+        }
+        per_repeat.push(100.0 * right as f64 / m as f64);
+    }
+    let (acc, acc_std) = mean_std(&per_repeat);
     let frozen_s = t1.elapsed().as_secs_f64();
+    let stats = net.stats();
 
     let summary = DcSummary {
         name: plan.name.clone(),
         rule: plan.rule.clone(),
         n_exc: n,
         accuracy_percent: acc,
-        test_examples: plan.test_examples,
+        accuracy_std_percent: acc_std,
+        accuracy_per_repeat: per_repeat.clone(),
+        test_examples: m,
+        test_repeats: plan.test_repeats,
         evaluated_on: plan.evaluate_on.name().into(),
         train_examples: plan.train_examples,
         label_examples: plan.label_examples,
+        unassigned_neurons: unassigned,
         train_showings: showings,
+        showings_per_example: showings as f64 / plan.train_examples as f64,
+        spikes_per_example: total_spikes.iter().map(|&x| f64::from(x)).sum::<f64>()
+            / plan.train_examples as f64,
+        theta_mean_mv: theta_mean,
+        theta_max_mv: theta_max,
+        max_exc_spikes_in_step: stats.max_exc_spikes_in_step,
+        overshoot_steps: stats.overshoot_steps,
+        steps: stats.steps,
+        integrator: plan.integrator.clone(),
+        spike_timer: plan.spike_timer.clone(),
+        input_delay_ms: plan.params.input_delay_ms,
         training_curve: curve.clone(),
         wall_time_s: train_before + t0.elapsed().as_secs_f64(),
         ms_per_train_example: 1e3 * train_s / plan.train_examples as f64,
-        ms_per_frozen_example: 1e3 * frozen_s / (plan.label_examples + plan.test_examples) as f64,
+        ms_per_frozen_example: 1e3 * frozen_s
+            / (plan.label_examples + plan.test_repeats * m) as f64,
         seed: plan.seed,
         config_hash: plan.config_hash.clone(),
         command: opts.command.clone(),
@@ -260,13 +313,18 @@ pub fn run_dc(
     let points: Vec<(f64, f64)> = curve.iter().map(|&(x, y)| (x as f64, y)).collect();
     accuracy_curve(
         &out.join("training_accuracy.png"),
-        &format!("{}: training accuracy (test {acc:.1} %)", plan.name),
+        &format!(
+            "{}: training accuracy (test {acc:.1} ± {acc_std:.1} %)",
+            plan.name
+        ),
         &points,
     )?;
     let json = serde_json::to_string_pretty(&summary).map_err(|e| Error::file(out, e))?;
     write_atomically(&out.join("summary.json"), |tmp| {
         std::fs::write(tmp, &json).map_err(|e| Error::io(tmp, e))
     })?;
+    let label_rates =
+        Array2::from_shape_vec((n, CLASSES), rates.rates()).map_err(|e| Error::file(out, e))?;
     write_atomically(&result_path, |tmp| {
         let p = &result_path;
         let file = create_file(tmp)?;
@@ -276,18 +334,19 @@ pub fn run_dc(
         set_str(&file, "crate_version", env!("CARGO_PKG_VERSION"), p)?;
         set_scalar(&file, "seed", plan.seed, p)?;
         set_scalar(&file, "accuracy_percent", acc, p)?;
+        set_scalar(&file, "accuracy_std_percent", acc_std, p)?;
         set_str(&file, "evaluated_on", plan.evaluate_on.name(), p)?;
         put(&file, "weights", &net.w, p)?;
         put(&file, "theta", &aview1(&net.exc.theta), p)?;
         put(&file, "assignments", &aview1(&assignments), p)?;
+        put(&file, "label_rates", &label_rates, p)?;
         put(&file, "train_total_spikes", &aview1(&total_spikes), p)?;
         put(&file, "train_labels", &aview1(&train_labels), p)?;
         put(&file, "train_predictions", &aview1(&train_pred), p)?;
-        put(&file, "label_counts", &to_u16(&label_counts, n), p)?;
-        put(&file, "label_labels", &aview1(&label_labels), p)?;
-        put(&file, "test_counts", &to_u16(&test_counts, n), p)?;
         put(&file, "test_labels", &aview1(&test_labels), p)?;
-        put(&file, "test_predictions", &aview1(&predictions), p)?;
+        put(&file, "test_predictions", &predictions, p)?;
+        put(&file, "test_total_spikes", &test_spikes, p)?;
+        put(&file, "accuracy_per_repeat", &aview1(&per_repeat), p)?;
         set_scalar(&file, "complete", 1u8, p)?;
         file.close().map_err(h5err(p))
     })?;

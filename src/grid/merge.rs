@@ -34,10 +34,16 @@ pub const MERGED_CSV: &str = "grid.csv";
 pub const MERGED_H5: &str = "grid.h5";
 
 /// Metric columns of Diehl & Cook grids.
-pub const DC_METRICS: [&str; 5] = [
+pub const DC_METRICS: [&str; 11] = [
     "accuracy_percent",
+    "accuracy_std_percent",
     "final_train_accuracy_percent",
     "train_showings",
+    "showings_per_example",
+    "spikes_per_example",
+    "theta_mean_mv",
+    "overshoot_steps",
+    "unassigned_neurons",
     "ms_per_train_example",
     "wall_time_s",
 ];

@@ -7,18 +7,32 @@
 //! shown again while fewer than 5 excitatory spikes occur; input weight
 //! columns normalised to sum 78 before each training example.
 //!
-//! Not modelled: the original's random conduction delays (0-10 ms) on the
-//! input connections.
+//! As in the original code (peter-u-diehl/stdp-mnist, run by Brian 1): input
+//! conduction delays drawn once per synapse, U(0, 10 ms) by default
+//! ([`InputDelays`], with the STDP timing of Brian 1's delayed connections,
+//! see [`crate::synapse::dc_original`]); Brian 1's refractoriness and the
+//! original's spike timer (see [`crate::neuron::lif`]).
+//!
+//! Where it still differs from the original, and why:
+//! - the membrane is integrated by exponential Euler by default, not forward
+//!   Euler, because Euler diverges in large layers
+//!   ([`Integrator`]; `integrator = "euler"` restores it, clamped);
+//! - the random streams are ChaCha8 from the run's seed, not NumPy's;
+//! - with the seed's rule (`exp_stdp`), the rule sees input spikes when they
+//!   are emitted (the rule has no per-synapse delays); only the conductances
+//!   are delayed.
 //!
 //! Everything follows the spikes: an input spike adds one row of `W` to the
-//! excitatory conductances, a postsynaptic spike touches one column.
+//! excitatory conductances (or to the delay ring), a postsynaptic spike
+//! touches one column.
 
 use ndarray::{Array2, ArrayViewMut2, Axis};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::delays::{InputDelays, max_delay_steps};
 use crate::error::Result;
-use crate::neuron::lif::{AdaptiveThreshold, LifParams, LifPopulation};
+use crate::neuron::lif::{AdaptiveThreshold, Integrator, LifParams, LifPopulation};
 use crate::neuron::poisson::{SpikeTrain, encode};
 use crate::synapse::dc_original::{DcStdp, DcStdpParams};
 use crate::synapse::exp_stdp::projection::axpy;
@@ -75,6 +89,10 @@ pub struct DcParams {
     pub theta: AdaptiveThreshold,
     /// Plasticity of the input weights.
     pub plasticity: Plasticity,
+    /// Membrane integrator of both populations.
+    pub integrator: Integrator,
+    /// Input conduction delays, uniform in `[lo, hi)` ms (`[0, 0]`: none).
+    pub input_delay_ms: [f32; 2],
 }
 
 impl DcParams {
@@ -96,6 +114,8 @@ impl DcParams {
             inh: LifParams::DC_INHIBITORY,
             theta: AdaptiveThreshold::DC,
             plasticity: Plasticity::DcOriginal(DcStdpParams::default()),
+            integrator: Integrator::ExponentialEuler,
+            input_delay_ms: [0.0, 10.0],
         }
     }
 
@@ -136,6 +156,21 @@ pub struct DiehlCook {
     train: SpikeTrain,
     exc_spikes: Vec<u32>,
     inh_spikes: Vec<u32>,
+    delays: Option<InputDelays>,
+    /// Steps simulated so far (the clock of the delay rings).
+    t: u64,
+    stats: DcStats,
+}
+
+/// Health counters of a run (see the module docs of [`crate::neuron::lif`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DcStats {
+    /// Steps simulated.
+    pub steps: u64,
+    /// Steps in which some membrane left `[E_inh, E_exc]` (Euler overshoots).
+    pub overshoot_steps: u64,
+    /// The most excitatory spikes in one step.
+    pub max_exc_spikes_in_step: u32,
 }
 
 /// What one example's presentation gave.
@@ -148,19 +183,38 @@ pub struct Presentation {
 }
 
 impl DiehlCook {
-    /// A network with the original random initial weights `(U[0,1) + 0.01) · 0.3`.
+    /// A network with the original random initial weights `(U[0,1) + 0.01) · 0.3`
+    /// (then the spike trains) from `seed`'s stream 0, and input delays from
+    /// its stream 1.
     pub fn new(params: DcParams, seed: u64) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let w = Array2::from_shape_simple_fn((params.n_input, params.n_exc), || {
             (rng.random::<f32>() + 0.01) * 0.3
         });
-        Self::with_weights(params, w, rng)
+        Self::with_weights(params, w, rng, seed)
     }
 
-    /// A network with the given weights and random stream.
-    pub fn with_weights(params: DcParams, w: Array2<f32>, rng: ChaCha8Rng) -> Self {
+    /// A network with the given weights and random stream; the input delays
+    /// are drawn from stream 1 of `delay_seed`.
+    pub fn with_weights(
+        params: DcParams,
+        w: Array2<f32>,
+        rng: ChaCha8Rng,
+        delay_seed: u64,
+    ) -> Self {
         let (n_in, n) = (params.n_input, params.n_exc);
+        let mut delay_rng = ChaCha8Rng::seed_from_u64(delay_seed);
+        delay_rng.set_stream(1);
+        let delays =
+            InputDelays::draw(n_in, n, params.input_delay_ms, params.dt_ms, &mut delay_rng);
         let rule = match params.plasticity {
+            Plasticity::DcOriginal(p) if delays.is_some() => Rule::Dc(DcStdp::with_delays(
+                p,
+                n_in,
+                n,
+                params.dt_ms,
+                max_delay_steps(params.input_delay_ms, params.dt_ms),
+            )),
             Plasticity::DcOriginal(p) => Rule::Dc(DcStdp::new(p, n_in, n, params.dt_ms)),
             Plasticity::ExpStdp {
                 params: p,
@@ -187,19 +241,61 @@ impl DiehlCook {
             train: SpikeTrain::default(),
             exc_spikes: Vec::new(),
             inh_spikes: Vec::new(),
+            delays,
+            t: 0,
+            stats: DcStats::default(),
         }
     }
 
-    /// The plasticity rule's traces, in a fixed order (`dc_original`: pre,
-    /// post1, post2; `exp_stdp`: x_pre, x_post), for checkpoints.
-    pub fn rule_traces(&self) -> Vec<Vec<f32>> {
-        match &self.rule {
-            Rule::Dc(r) => vec![r.pre.clone(), r.post1.clone(), r.post2.clone()],
+    /// The input delays, when there are any.
+    pub fn delays(&self) -> Option<&InputDelays> {
+        self.delays.as_ref()
+    }
+
+    /// Health counters so far.
+    pub fn stats(&self) -> DcStats {
+        self.stats
+    }
+
+    /// Steps simulated so far.
+    pub fn clock(&self) -> u64 {
+        self.t
+    }
+
+    /// Restores the clock and the counters (checkpoints).
+    pub fn set_clock_and_stats(&mut self, t: u64, stats: DcStats) {
+        self.t = t;
+        self.stats = stats;
+    }
+
+    /// The plasticity rule's traces and every other buffer that carries
+    /// state from one example to the next, in a fixed order (`dc_original`:
+    /// pre, post1, post2, then with delays the pre and post1 histories;
+    /// `exp_stdp`: x_pre, x_post; then the pending delayed conductance), for
+    /// checkpoints. `None` while delayed depressions are still due (never at
+    /// an example boundary).
+    pub fn rule_traces(&self) -> Option<Vec<Vec<f32>>> {
+        let mut v = match &self.rule {
+            Rule::Dc(r) => {
+                let mut v = vec![r.pre.clone(), r.post1.clone(), r.post2.clone()];
+                if let Some(h) = &r.history {
+                    if !h.settled() {
+                        return None;
+                    }
+                    v.push(h.pre.clone());
+                    v.push(h.post1.clone());
+                }
+                v
+            }
             Rule::Exp(r) => vec![
                 r.x_pre.iter().copied().collect(),
                 r.x_post.iter().copied().collect(),
             ],
+        };
+        if let Some(d) = &self.delays {
+            v.push(d.pending().to_vec());
         }
+        Some(v)
     }
 
     /// Restores what [`rule_traces`](Self::rule_traces) returned; `false` when
@@ -208,19 +304,36 @@ impl DiehlCook {
         let fits = |t: &[Vec<f32>], lens: &[usize]| {
             t.len() == lens.len() && t.iter().zip(lens).all(|(v, &n)| v.len() == n)
         };
+        let mut lens = match &self.rule {
+            Rule::Dc(r) => {
+                let mut l = vec![r.pre.len(), r.post1.len(), r.post2.len()];
+                if let Some(h) = &r.history {
+                    l.extend([h.pre.len(), h.post1.len()]);
+                }
+                l
+            }
+            Rule::Exp(r) => vec![r.x_pre.len(), r.x_post.len()],
+        };
+        if let Some(d) = &self.delays {
+            lens.push(d.pending().len());
+        }
+        if !fits(traces, &lens) {
+            return false;
+        }
+        if let Some(d) = &mut self.delays {
+            d.set_pending(&traces[lens.len() - 1]);
+        }
         match &mut self.rule {
             Rule::Dc(r) => {
-                if !fits(traces, &[r.pre.len(), r.post1.len(), r.post2.len()]) {
-                    return false;
-                }
                 r.pre.copy_from_slice(&traces[0]);
                 r.post1.copy_from_slice(&traces[1]);
                 r.post2.copy_from_slice(&traces[2]);
+                if let Some(h) = &mut r.history {
+                    h.pre.copy_from_slice(&traces[3]);
+                    h.post1.copy_from_slice(&traces[4]);
+                }
             }
             Rule::Exp(r) => {
-                if !fits(traces, &[r.x_pre.len(), r.x_post.len()]) {
-                    return false;
-                }
                 r.x_pre
                     .iter_mut()
                     .zip(&traces[0])
@@ -308,14 +421,36 @@ impl DiehlCook {
         let p = self.params;
         self.exc_spikes.clear();
         self.inh_spikes.clear();
-        self.exc.step(p.dt_ms, learning, &mut self.exc_spikes);
-        self.inh.step(p.dt_ms, false, &mut self.inh_spikes);
+        let c_exc = self
+            .exc
+            .step(p.dt_ms, p.integrator, learning, &mut self.exc_spikes);
+        let c_inh = self
+            .inh
+            .step(p.dt_ms, p.integrator, false, &mut self.inh_spikes);
+        self.stats.steps += 1;
+        self.stats.overshoot_steps += u64::from(c_exc + c_inh > 0);
+        self.stats.max_exc_spikes_in_step = self
+            .stats
+            .max_exc_spikes_in_step
+            .max(self.exc_spikes.len() as u32);
 
-        // Input spikes: one row of W into the excitatory conductances each.
+        // Input spikes: one row of W into the excitatory conductances each,
+        // now or through the delay ring.
         let ge = &mut self.exc.ge;
-        for &i in inputs {
-            let row = self.w.row(i as usize);
-            axpy(ge, 1.0, row.as_slice().expect("W is row-major"));
+        match &mut self.delays {
+            None => {
+                for &i in inputs {
+                    let row = self.w.row(i as usize);
+                    axpy(ge, 1.0, row.as_slice().expect("W is row-major"));
+                }
+            }
+            Some(d) => {
+                for &i in inputs {
+                    let row = self.w.row(i as usize);
+                    d.emit(self.t, i as usize, row.as_slice().expect("W is row-major"));
+                }
+                d.deliver(self.t, ge);
+            }
         }
         for &j in &self.exc_spikes {
             self.inh.ge[j as usize] += p.w_ei;
@@ -335,12 +470,25 @@ impl DiehlCook {
         if learning {
             self.learn(inputs)?;
         }
+        self.t += 1;
         Ok(())
     }
 
     fn learn(&mut self, inputs: &[u32]) -> Result<()> {
         let mut w: ArrayViewMut2<f32> = self.w.view_mut();
         match &mut self.rule {
+            Rule::Dc(r) if r.history.is_some() => {
+                r.decay();
+                let d = self.delays.as_ref().expect("a delayed rule has delays");
+                r.step_delayed(
+                    &mut w,
+                    self.t,
+                    inputs,
+                    &self.exc_spikes,
+                    |i| d.row(i),
+                    |j| d.column(j),
+                );
+            }
             Rule::Dc(r) => {
                 r.decay();
                 for &i in inputs {

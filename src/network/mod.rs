@@ -1,4 +1,5 @@
 //! Networks assembled from neurons and synapses (wiring and stepping, no I/O).
 
+pub mod delays;
 pub mod diehl_cook;
 pub mod readout;

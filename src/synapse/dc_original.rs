@@ -7,6 +7,27 @@
 //! `W[i, :] −= ν_pre · post1`. On a postsynaptic spike of neuron `j`:
 //! `W[:, j] += ν_post · pre · post2(before the spike)`, then
 //! `post1[j] = post2[j] = 1`. `ν_pre = 1e-4`, `ν_post = 1e-2`, `w_max = 1`.
+//!
+//! # On delayed connections
+//!
+//! The original's input connection has per-synapse delays `d_ij`. Brian 1's
+//! `STDP` on a `DelayConnection` (`brian/stdp.py`) splits the rule: lines
+//! that do not touch `w` run when the spike happens (`pre = 1` at emission,
+//! `post1 = post2 = 1` at the postsynaptic spike), and lines that change `w`
+//! read the other side's trace through a record of its recent values:
+//!
+//! - depression runs `max_delay` after the presynaptic spike, with `post1`
+//!   as it was when the spike **arrived**: `W[i, j] −= ν_pre · post1_j(t + d_ij)`;
+//! - potentiation runs at the postsynaptic spike with `pre` as it was `d_ij`
+//!   earlier: `W[i, j] += ν_post · pre_i(t − d_ij) · post2before_j`.
+//!
+//! So every synapse sees its presynaptic spikes at their arrival time.
+//! [`DcStdp::with_delays`] keeps a ring of the last `lag + 1` values of `pre`
+//! and `post1` for this, with `lag = int(max_delay/dt) + 1` as Brian 1's
+//! `_max_delay`. Within a step the recorded `pre` includes that step's input
+//! spikes and the recorded `post1` precedes that step's postsynaptic spikes
+//! (the order of the undelayed rule, where a presynaptic spike depresses with
+//! `post1` before the same step's postsynaptic spikes reset it).
 
 use ndarray::ArrayViewMut2;
 
@@ -52,6 +73,31 @@ fn depress_body<const FMA: bool>(row: &mut [f32], post1: &[f32], nu: f32, w_max:
 
 crate::dispatch!(fn depress(row: &mut [f32], post1: &[f32], nu: f32, w_max: f32) => depress_body);
 
+/// `row[j] −= ν·post1_hist[(due + d_j) mod slots][j]`, clipped to `[0, w_max]`.
+#[inline(always)]
+fn depress_delayed_body<const FMA: bool>(
+    row: &mut [f32],
+    delays: &[u8],
+    post1_hist: &[f32],
+    due: usize,
+    slots: usize,
+    nu: f32,
+    w_max: f32,
+) {
+    let n = row.len();
+    let delays = &delays[..n];
+    assert!(due < slots && post1_hist.len() == slots * n);
+    for j in 0..n {
+        let mut s = due + usize::from(delays[j]);
+        if s >= slots {
+            s -= slots;
+        }
+        row[j] = (row[j] - nu * post1_hist[s * n + j]).clamp(0.0, w_max);
+    }
+}
+
+crate::dispatch!(fn depress_delayed(row: &mut [f32], delays: &[u8], post1_hist: &[f32], due: usize, slots: usize, nu: f32, w_max: f32) => depress_delayed_body);
+
 /// The rule's traces for an `(n_in, n_out)` weight matrix.
 #[derive(Clone, Debug)]
 pub struct DcStdp {
@@ -63,6 +109,32 @@ pub struct DcStdp {
     /// Second postsynaptic traces.
     pub post2: Vec<f32>,
     decay: [f32; 3],
+    /// Recent trace values, on delayed connections.
+    pub history: Option<TraceHistory>,
+}
+
+/// The last `slots` values of `pre` and `post1`, one row per step (`t % slots`),
+/// and the inputs emitted in those steps, whose depression is still due.
+#[derive(Clone, Debug)]
+pub struct TraceHistory {
+    /// Rows kept: `lag + 1`.
+    pub slots: usize,
+    /// Steps from a presynaptic spike to its depression (`int(max_delay/dt) + 1`).
+    pub lag: usize,
+    /// `pre` per step, `(slots, n_in)` row-major.
+    pub pre: Vec<f32>,
+    /// `post1` per step (before that step's postsynaptic spikes), `(slots, n_out)`.
+    pub post1: Vec<f32>,
+    /// Inputs emitted per step.
+    pub emitted: Vec<Vec<u32>>,
+}
+
+impl TraceHistory {
+    /// Whether every emitted spike has had its depression applied (true at
+    /// the end of each example, whose rest is longer than the lag).
+    pub fn settled(&self) -> bool {
+        self.emitted.iter().all(Vec::is_empty)
+    }
 }
 
 impl DcStdp {
@@ -79,6 +151,88 @@ impl DcStdp {
                 d(params.tau_post1_ms),
                 d(params.tau_post2_ms),
             ],
+            history: None,
+        }
+    }
+
+    /// As [`new`](Self::new), for a connection whose delays are at most
+    /// `max_delay_steps` (see the module docs).
+    pub fn with_delays(
+        params: DcStdpParams,
+        n_in: usize,
+        n_out: usize,
+        dt_ms: f32,
+        max_delay_steps: usize,
+    ) -> Self {
+        let mut r = Self::new(params, n_in, n_out, dt_ms);
+        let lag = max_delay_steps + 1;
+        let slots = lag + 1;
+        r.history = Some(TraceHistory {
+            slots,
+            lag,
+            pre: vec![0.0; slots * n_in],
+            post1: vec![0.0; slots * n_out],
+            emitted: vec![Vec::new(); slots],
+        });
+        r
+    }
+
+    /// One learning step `t` on a delayed connection, after [`decay`](Self::decay):
+    /// the input spikes set `pre`, the traces are recorded, the depressions
+    /// due in this step (inputs emitted `lag` steps ago) are applied, then
+    /// the postsynaptic spikes potentiate and set `post1`, `post2`.
+    /// `delay_row(i)` / `delay_column(j)` give the synapses' delays in steps.
+    pub fn step_delayed<'d>(
+        &mut self,
+        w: &mut ArrayViewMut2<f32>,
+        t: u64,
+        inputs: &[u32],
+        posts: &[u32],
+        delay_row: impl Fn(usize) -> &'d [u8],
+        delay_column: impl Fn(usize) -> &'d [u8],
+    ) {
+        let h = self
+            .history
+            .as_mut()
+            .expect("step_delayed needs with_delays");
+        let (n_in, n) = (self.pre.len(), self.post1.len());
+        for &i in inputs {
+            self.pre[i as usize] = 1.0;
+        }
+        let now = (t % h.slots as u64) as usize;
+        h.pre[now * n_in..(now + 1) * n_in].copy_from_slice(&self.pre);
+        h.post1[now * n..(now + 1) * n].copy_from_slice(&self.post1);
+        // Depression of the inputs emitted `lag` steps ago, with post1 at arrival.
+        let due = (now + 1) % h.slots; // = (t − lag) mod slots
+        let emitted = std::mem::take(&mut h.emitted[due]);
+        let (nu, w_max) = (self.params.nu_pre, self.params.w_max);
+        let slots = h.slots;
+        for &i in &emitted {
+            let i = i as usize;
+            let row = w
+                .row_mut(i)
+                .into_slice()
+                .expect("W is row-major and contiguous");
+            depress_delayed(row, delay_row(i), &h.post1, due, slots, nu, w_max);
+        }
+        let mut emitted = emitted;
+        emitted.clear();
+        emitted.extend_from_slice(inputs);
+        h.emitted[now] = emitted;
+        // Potentiation with pre as it was d_ij steps ago.
+        for &j in posts {
+            let j = j as usize;
+            let gain = self.params.nu_post * self.post2[j];
+            let delays = delay_column(j);
+            for (i, (x, &d)) in w.column_mut(j).iter_mut().zip(delays).enumerate() {
+                let mut s = now + slots - usize::from(d);
+                if s >= slots {
+                    s -= slots;
+                }
+                *x = (*x + gain * h.pre[s * n_in + i]).clamp(0.0, w_max);
+            }
+            self.post1[j] = 1.0;
+            self.post2[j] = 1.0;
         }
     }
 
@@ -153,6 +307,62 @@ mod tests {
         // Input 1 never fired: its weights to neuron 1 are untouched.
         assert_eq!(w[[1, 1]], 0.5);
         assert_eq!(w[[0, 0]], 0.5 - 1e-4 * 0.0);
+    }
+
+    #[test]
+    fn on_a_delayed_connection_each_synapse_sees_the_presynaptic_spike_at_arrival() {
+        // Input 0 reaches neuron 0 after 0 steps and neuron 1 after 4 (max 5).
+        let p = DcStdpParams::default();
+        let delays_row: Vec<u8> = vec![0, 4];
+        let cols: Vec<Vec<u8>> = vec![vec![0], vec![4]];
+        let mut w = Array2::from_elem((1, 2), 0.5f32);
+        let mut r = DcStdp::with_delays(p, 1, 2, 0.5, 5);
+        let d1 = (-0.5f32 / 20.0).exp();
+        let step = |r: &mut DcStdp, w: &mut Array2<f32>, t: u64, pre: &[u32], post: &[u32]| {
+            r.decay();
+            r.step_delayed(
+                &mut w.view_mut(),
+                t,
+                pre,
+                post,
+                |_| &delays_row[..],
+                |j| &cols[j][..],
+            );
+        };
+        // t = 0: input 0 fires; t = 2: neuron 1 fires (post1 = 1 from then on).
+        step(&mut r, &mut w, 0, &[0], &[]);
+        step(&mut r, &mut w, 1, &[], &[]);
+        step(&mut r, &mut w, 2, &[], &[1]);
+        // Potentiation at t = 2 reads pre at t − 4 < 0 (zero) for neuron 1.
+        assert_eq!(w[[0, 1]], 0.5);
+        for t in 3..12 {
+            step(&mut r, &mut w, t, &[], &[]);
+        }
+        // Neuron 0: arrival at t = 0, post1 then 0: no depression. Neuron 1:
+        // arrival at t = 4, post1 two steps after its spike.
+        assert_eq!(w[[0, 0]], 0.5);
+        let expected = 0.5 - 1e-4 * d1 * d1;
+        assert!(
+            (w[[0, 1]] - expected).abs() < 1e-9,
+            "{} vs {expected}",
+            w[[0, 1]]
+        );
+        assert!(r.history.as_ref().unwrap().settled());
+        // A postsynaptic spike of neuron 1 at t = 14 after input 0 fires at
+        // t = 12 sees pre as it was at 14 − 4 = 10: from the first spike,
+        // decayed 10 steps, not the fresh spike of t = 12.
+        step(&mut r, &mut w, 12, &[0], &[]);
+        step(&mut r, &mut w, 13, &[], &[]);
+        let post2 = r.post2[1] * (-0.5f32 / 40.0).exp();
+        let before = w[[0, 1]];
+        step(&mut r, &mut w, 14, &[], &[1]);
+        let pre_then = (-0.5f32 / 20.0).exp().powi(10);
+        let expected = before + 1e-2 * pre_then * post2;
+        assert!(
+            (w[[0, 1]] - expected).abs() < 1e-6,
+            "{} vs {expected}",
+            w[[0, 1]]
+        );
     }
 
     #[test]

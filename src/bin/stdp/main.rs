@@ -364,15 +364,21 @@ fn dc_cmd(
         println!("training accuracy after {x} examples: {acc:.1} %");
     }
     println!(
-        "{}: {} excitatory neurons, rule {}, {} training examples ({:.2} ms each): {} accuracy {:.2} % on {} examples; {:.0} s in all; results in {}",
+        "{}: {} excitatory neurons, rule {}, {} training examples ({:.2} ms each, {:.2} showings, {:.1} spikes): {} accuracy {:.2} ± {:.2} % on {} examples x {} repeats ({} of {} neurons unassigned); {:.0} s in all; results in {}",
         s.name,
         s.n_exc,
         s.rule,
         s.train_examples,
         s.ms_per_train_example,
+        s.showings_per_example,
+        s.spikes_per_example,
         s.evaluated_on,
         s.accuracy_percent,
+        s.accuracy_std_percent,
         s.test_examples,
+        s.test_repeats,
+        s.unassigned_neurons,
+        s.n_exc,
         s.wall_time_s,
         out.display()
     );
