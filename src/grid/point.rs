@@ -123,11 +123,17 @@ pub fn plan_grid(file: &Path, grid: &Grid) -> Result<PlannedGrid> {
         },
         other => other,
     })?;
-    for (k, v) in &grid.fixed.sets {
-        resolve(kind, &grid.base, &[format!("{k}={v}")])
-            .map_err(|e| at_grid_key(file, &format!("fixed.{k} = {v}"), e))?;
-    }
     let fixed = grid.fixed.set_args();
+    // The fixed overrides together (some only make sense together, e.g.
+    // evaluate_on = "validation" with a shorter label_examples); when they
+    // fail, the first that fails alone is named, else all of them.
+    if let Err(whole) = resolve(kind, &grid.base, &fixed) {
+        for (k, v) in &grid.fixed.sets {
+            resolve(kind, &grid.base, &[format!("{k}={v}")])
+                .map_err(|e| at_grid_key(file, &format!("fixed.{k} = {v}"), e))?;
+        }
+        return Err(at_grid_key(file, "fixed", whole));
+    }
     let mut checked = std::collections::BTreeSet::new();
     for p in &grid.points {
         for (k, v) in &p.sets {
