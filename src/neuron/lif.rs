@@ -271,6 +271,72 @@ fn exponential_body<const FMA: bool>(
 
 crate::dispatch!(fn exponential(v: &mut [f32], ge: &mut [f32], gi: &mut [f32], p: &LifParams, dt: f32) -> u32 => exponential_body);
 
+/// Constants of one threshold pass.
+#[derive(Clone, Copy, Debug)]
+struct ThresholdRule {
+    v_thresh: f32,
+    v_reset: f32,
+    k_theta: f32,
+    offset: f32,
+    timer_step: f32,
+    lockout: f32,
+    grow: f32,
+    allowed: u32,
+    hold: u32,
+    clamp: u32,
+}
+
+/// After the membrane step: ages, θ decay, timers, the threshold test and the
+/// resets of every neuron, branch-free; a neuron that fired has age 0
+/// afterwards. Returns how many fired. Per neuron, in order: `age += 1`; `Hold`
+/// sets `v = v_reset` while `age <= hold`; `θ ← k_θ·θ`, `timer += dt·rate`;
+/// it fires when `age >= allowed`, `v > v_thresh + (θ − offset)` and
+/// `timer > lockout` (then `v = v_reset`, `age = 0`, `timer = 0`,
+/// `θ += θ_plus`); `Clamp` sets `v = v_reset` while `age < clamp`.
+#[inline(always)]
+fn threshold_body<const FMA: bool>(
+    v: &mut [f32],
+    since: &mut [u32],
+    theta: &mut [f32],
+    timer: &mut [f32],
+    c: &ThresholdRule,
+) -> u32 {
+    let n = v.len();
+    let (since, theta, timer) = (&mut since[..n], &mut theta[..n], &mut timer[..n]);
+    // Constants as locals: selecting between a value behind `c` and `v[k]`
+    // would otherwise compile to a select of addresses, which does not vectorise.
+    let ThresholdRule {
+        v_thresh,
+        v_reset,
+        k_theta,
+        offset,
+        timer_step,
+        lockout,
+        grow,
+        allowed,
+        hold,
+        clamp,
+    } = *c;
+    let mut fired = 0u32;
+    for k in 0..n {
+        let age = since[k].saturating_add(1);
+        let v0 = v[k];
+        let vk = if age <= hold { v_reset } else { v0 };
+        let th = theta[k] * k_theta;
+        let tm = timer[k] + timer_step;
+        // `&` and `|`, not `&&` and `||`: no branches, so the loop vectorises.
+        let spike = (age >= allowed) & (vk > v_thresh + (th - offset)) & (tm > lockout);
+        v[k] = if spike | (age < clamp) { v_reset } else { vk };
+        since[k] = if spike { 0 } else { age };
+        theta[k] = if spike { th + grow } else { th };
+        timer[k] = if spike { 0.0 } else { tm };
+        fired += u32::from(spike);
+    }
+    fired
+}
+
+crate::dispatch!(fn threshold(v: &mut [f32], since: &mut [u32], theta: &mut [f32], timer: &mut [f32], c: &ThresholdRule) -> u32 => threshold_body);
+
 /// Step counts of the refractory rules at `dt` (see the module docs).
 #[derive(Clone, Copy, Debug)]
 struct RefractorySteps {
@@ -354,50 +420,47 @@ impl LifPopulation {
             }
         };
         let r = RefractorySteps::new(&p, dt);
-        let (v, since) = (&mut self.v[..n], &mut self.since_spike[..n]);
-        let (k_theta, a) = match self.adaptive {
-            Some(a) if learning => (1.0 - dt / a.tau_theta, a),
-            Some(a) => (1.0, a),
-            None => (
-                1.0,
-                AdaptiveThreshold {
-                    theta_init: 0.0,
-                    theta_plus: 0.0,
-                    tau_theta: f32::INFINITY,
-                    offset: 0.0,
-                    timer_rate: 0.0,
-                    timer_lockout: f32::NEG_INFINITY,
+        let (k_theta, offset, timer_step, lockout, grow) = match self.adaptive {
+            Some(a) => (
+                if learning {
+                    1.0 - dt / a.tau_theta
+                } else {
+                    1.0
                 },
+                a.offset,
+                dt * a.timer_rate,
+                a.timer_lockout,
+                if learning { a.theta_plus } else { 0.0 },
             ),
+            None => (1.0, 0.0, 0.0, f32::NEG_INFINITY, 0.0),
         };
-        let adaptive = self.adaptive.is_some();
-        let grow = if learning { a.theta_plus } else { 0.0 };
-        let (theta, timer) = (&mut self.theta[..n], &mut self.timer[..n]);
-        for k in 0..n {
-            let age = since[k].saturating_add(1);
-            if age <= r.hold {
-                v[k] = p.v_reset;
-            }
-            let mut threshold = p.v_thresh;
-            if adaptive {
-                theta[k] *= k_theta;
-                timer[k] += dt * a.timer_rate;
-                threshold += theta[k] - a.offset;
-            }
-            let mut age = age;
-            if age >= r.allowed && v[k] > threshold && timer[k] > a.timer_lockout {
-                spikes.push(k as u32);
-                v[k] = p.v_reset;
-                age = 0;
-                if adaptive {
-                    timer[k] = 0.0;
-                    theta[k] += grow;
-                }
-            }
-            if age < r.clamp {
-                v[k] = p.v_reset;
-            }
-            since[k] = age;
+        let c = ThresholdRule {
+            v_thresh: p.v_thresh,
+            v_reset: p.v_reset,
+            k_theta,
+            offset,
+            timer_step,
+            lockout,
+            grow,
+            allowed: r.allowed,
+            hold: r.hold,
+            clamp: r.clamp,
+        };
+        let fired = threshold(
+            &mut self.v,
+            &mut self.since_spike,
+            &mut self.theta,
+            &mut self.timer,
+            &c,
+        );
+        if fired > 0 {
+            spikes.extend(
+                self.since_spike[..n]
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &a)| a == 0)
+                    .map(|(k, _)| k as u32),
+            );
         }
         clamped
     }

@@ -73,9 +73,93 @@ fn depress_body<const FMA: bool>(row: &mut [f32], post1: &[f32], nu: f32, w_max:
 
 crate::dispatch!(fn depress(row: &mut [f32], post1: &[f32], nu: f32, w_max: f32) => depress_body);
 
-/// `row[j] −= ν·post1_hist[(due + d_j) mod slots][j]`, clipped to `[0, w_max]`.
-#[inline(always)]
-fn depress_delayed_body<const FMA: bool>(
+/// `row[j] −= ν·post1_hist[(due + d_j) mod slots][j]`, clipped to `[0, w_max]`,
+/// for `j ≥ from` (scalar; the tail of the AVX2 version and its fallback).
+#[allow(clippy::too_many_arguments)]
+fn depress_delayed_scalar(
+    row: &mut [f32],
+    delays: &[u8],
+    post1_hist: &[f32],
+    due: usize,
+    slots: usize,
+    nu: f32,
+    w_max: f32,
+    from: usize,
+) {
+    let n = row.len();
+    for j in from..n {
+        let mut s = due + usize::from(delays[j]);
+        if s >= slots {
+            s -= slots;
+        }
+        row[j] = (row[j] - nu * post1_hist[s * n + j]).clamp(0.0, w_max);
+    }
+}
+
+/// The same, eight synapses at a time with an AVX2 gather of the delayed
+/// `post1` values; bitwise equal to the scalar loop (separate multiply and
+/// subtract; `max`/`min` ordered so that they return `x` on ties, as `clamp`).
+///
+/// # Safety
+///
+/// The CPU must support AVX2; `delays.len() >= row.len()`,
+/// `post1_hist.len() == slots * row.len() < 2^31` and `due < slots`
+/// (checked by the caller). Delays are clamped to `slots − 1`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn depress_delayed_avx2(
+    row: &mut [f32],
+    delays: &[u8],
+    post1_hist: &[f32],
+    due: usize,
+    slots: usize,
+    nu: f32,
+    w_max: f32,
+) {
+    use std::arch::x86_64::*;
+    let n = row.len();
+    let full = n - n % 8;
+    let (vdue, vslots, vn) = (
+        _mm256_set1_epi32(due as i32),
+        _mm256_set1_epi32(slots as i32),
+        _mm256_set1_epi32(n as i32),
+    );
+    let vlast = _mm256_set1_epi32(slots as i32 - 1);
+    let (vnu, vzero, vmax) = (
+        _mm256_set1_ps(nu),
+        _mm256_setzero_ps(),
+        _mm256_set1_ps(w_max),
+    );
+    let mut jv = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    let eight = _mm256_set1_epi32(8);
+    let base = post1_hist.as_ptr();
+    let mut j = 0;
+    while j < full {
+        // SAFETY: j + 8 <= n <= delays.len(); the gathered indices are
+        // s·n + j with s < slots, inside post1_hist (caller's contract).
+        unsafe {
+            let d8 = _mm_loadl_epi64(delays.as_ptr().add(j) as *const __m128i);
+            let mut s = _mm256_add_epi32(vdue, _mm256_cvtepu8_epi32(d8));
+            let wrap = _mm256_cmpgt_epi32(s, vlast);
+            s = _mm256_sub_epi32(s, _mm256_and_si256(wrap, vslots));
+            // In bounds whatever the delays (a delay >= slots is a caller's
+            // bug that the scalar path would report by panicking).
+            s = _mm256_min_epu32(s, vlast);
+            let idx = _mm256_add_epi32(_mm256_mullo_epi32(s, vn), jv);
+            let p = _mm256_i32gather_ps::<4>(base, idx);
+            let x = _mm256_loadu_ps(row.as_ptr().add(j));
+            let y = _mm256_sub_ps(x, _mm256_mul_ps(vnu, p));
+            let y = _mm256_min_ps(vmax, _mm256_max_ps(vzero, y));
+            _mm256_storeu_ps(row.as_mut_ptr().add(j), y);
+        }
+        jv = _mm256_add_epi32(jv, eight);
+        j += 8;
+    }
+    depress_delayed_scalar(row, delays, post1_hist, due, slots, nu, w_max, full);
+}
+
+/// Depression of one delayed row (see [`DcStdp::step_delayed`]).
+fn depress_delayed(
     row: &mut [f32],
     delays: &[u8],
     post1_hist: &[f32],
@@ -85,18 +169,21 @@ fn depress_delayed_body<const FMA: bool>(
     w_max: f32,
 ) {
     let n = row.len();
-    let delays = &delays[..n];
-    assert!(due < slots && post1_hist.len() == slots * n);
-    for j in 0..n {
-        let mut s = due + usize::from(delays[j]);
-        if s >= slots {
-            s -= slots;
-        }
-        row[j] = (row[j] - nu * post1_hist[s * n + j]).clamp(0.0, w_max);
+    assert!(
+        delays.len() >= n
+            && post1_hist.len() == slots * n
+            && slots * n < i32::MAX as usize
+            && due < slots,
+        "delayed depression: shapes out of range"
+    );
+    #[cfg(target_arch = "x86_64")]
+    if crate::math::simd::has_avx2() {
+        // SAFETY: AVX2 checked just above; the shape contract asserted above.
+        unsafe { depress_delayed_avx2(row, delays, post1_hist, due, slots, nu, w_max) };
+        return;
     }
+    depress_delayed_scalar(row, delays, post1_hist, due, slots, nu, w_max, 0);
 }
-
-crate::dispatch!(fn depress_delayed(row: &mut [f32], delays: &[u8], post1_hist: &[f32], due: usize, slots: usize, nu: f32, w_max: f32) => depress_delayed_body);
 
 /// The rule's traces for an `(n_in, n_out)` weight matrix.
 #[derive(Clone, Debug)]
@@ -363,6 +450,32 @@ mod tests {
             "{} vs {expected}",
             w[[0, 1]]
         );
+    }
+
+    #[test]
+    fn the_vectorised_delayed_depression_equals_the_scalar_loop_bit_for_bit() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for n in [1usize, 8, 37, 400] {
+            let slots = 22;
+            let delays: Vec<u8> = (0..n).map(|_| rng.random_range(0..20u8)).collect();
+            let hist: Vec<f32> = (0..slots * n).map(|_| rng.random::<f32>()).collect();
+            // Weights inside, at and beyond the clip range.
+            let row0: Vec<f32> = (0..n)
+                .map(|j| match j % 4 {
+                    0 => 0.0,
+                    1 => 1.3,
+                    _ => rng.random::<f32>(),
+                })
+                .collect();
+            for due in [0, 5, slots - 1] {
+                let (mut a, mut b) = (row0.clone(), row0.clone());
+                depress_delayed(&mut a, &delays, &hist, due, slots, 0.3, 1.0);
+                depress_delayed_scalar(&mut b, &delays, &hist, due, slots, 0.3, 1.0, 0);
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&a), bits(&b), "n {n}, due {due}");
+            }
+        }
     }
 
     #[test]
