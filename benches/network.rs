@@ -1,24 +1,63 @@
-//! `diehl_cook` group: one full training example (350 ms presentation + 150 ms
-//! rest at dt 0.5 ms, learning on, intensity retries included) of the Diehl &
-//! Cook network on one core; ids `train_example/100` and `train_example/400`.
-//! The network is first trained on 200 examples so that thresholds and
-//! weights are past their initial transient.
+//! `diehl_cook` group: one full example (350 ms presentation + 150 ms rest at
+//! dt 0.5 ms, intensity retries included) of the faithful Diehl & Cook network
+//! (input delays, Brian 1 refractoriness, exponential Euler) on one core.
+//!
+//! - `train_example/{100,400,1600,6400}`: learning on (the original rule);
+//! - `test_example/{400,6400}`: frozen (labelling and test presentations);
+//! - `train_example_exp_stdp/{400,1600}`: learning with the seed's rule.
+//!
+//! Each network is first trained on a few hundred examples (fewer at 6400)
+//! so that thresholds and weights are past their initial transient.
+//! `STDP_BENCH_SIZES=100,400` limits the sizes (the 6400 ones take minutes).
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use stdp_harness::data::mnist::{Split, bundled_dir, load};
-use stdp_harness::network::diehl_cook::{DcParams, DiehlCook};
+use stdp_harness::data::mnist::{Mnist, Split, bundled_dir, load};
+use stdp_harness::network::diehl_cook::{DcParams, DiehlCook, Plasticity};
+use stdp_harness::synapse::exp_stdp::ExpStdpParams;
+
+fn sizes() -> Vec<usize> {
+    std::env::var("STDP_BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![100, 400, 1600, 6400])
+}
+
+fn warmed(params: DcParams, train: &Mnist, k: &mut usize) -> DiehlCook {
+    let mut net = DiehlCook::new(params, 0);
+    let warm = if params.n_exc >= 6400 { 30 } else { 200 };
+    for _ in 0..warm {
+        net.present(train.image(*k % train.len()), true)
+            .expect("present");
+        *k += 1;
+    }
+    net
+}
+
+fn exp_stdp(n: usize) -> DcParams {
+    let mut p = DcParams::original(n);
+    p.plasticity = Plasticity::ExpStdp {
+        params: ExpStdpParams {
+            eta: 0.02,
+            x_tar: 0.3,
+            exp_beta: 1.0,
+            ..ExpStdpParams::default()
+        }
+        .check()
+        .expect("valid"),
+        tau_pre_ms: 20.0,
+        tau_post_ms: 20.0,
+    };
+    p
+}
 
 fn network(c: &mut Criterion) {
     let train = load(&bundled_dir(), Split::Train).expect("bundled MNIST");
+    let sizes = sizes();
     let mut g = c.benchmark_group("diehl_cook");
-    g.sample_size(20);
-    for n in [100usize, 400] {
-        let mut net = DiehlCook::new(DcParams::original(n), 0);
+    g.sample_size(10);
+    for &n in &sizes {
         let mut k = 0;
-        for _ in 0..200 {
-            net.present(train.image(k), true).expect("present");
-            k += 1;
-        }
+        let mut net = warmed(DcParams::original(n), &train, &mut k);
         g.bench_function(format!("train_example/{n}"), |b| {
             b.iter(|| {
                 net.present(train.image(k % train.len()), true)
@@ -26,6 +65,26 @@ fn network(c: &mut Criterion) {
                 k += 1;
             })
         });
+        if n == 400 || n == 6400 {
+            g.bench_function(format!("test_example/{n}"), |b| {
+                b.iter(|| {
+                    net.present(train.image(k % train.len()), false)
+                        .expect("present");
+                    k += 1;
+                })
+            });
+        }
+        if n == 400 || n == 1600 {
+            let mut k = 0;
+            let mut net = warmed(exp_stdp(n), &train, &mut k);
+            g.bench_function(format!("train_example_exp_stdp/{n}"), |b| {
+                b.iter(|| {
+                    net.present(train.image(k % train.len()), true)
+                        .expect("present");
+                    k += 1;
+                })
+            });
+        }
     }
     g.finish();
 }
