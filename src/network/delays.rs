@@ -81,6 +81,11 @@ impl InputDelays {
         usize::from(self.steps[i * self.n + j])
     }
 
+    /// Every delay, steps, `(n_in, n)` row-major.
+    pub fn steps(&self) -> &[u8] {
+        &self.steps
+    }
+
     /// Delays of input `i` to every neuron, steps.
     pub fn row(&self, i: usize) -> &[u8] {
         &self.steps[i * self.n..(i + 1) * self.n]

@@ -125,7 +125,7 @@ impl DcParams {
 }
 
 enum Rule {
-    Dc(DcStdp),
+    Dc(Box<DcStdp>),
     Exp(Box<ExpRule>),
 }
 
@@ -208,14 +208,17 @@ impl DiehlCook {
         let delays =
             InputDelays::draw(n_in, n, params.input_delay_ms, params.dt_ms, &mut delay_rng);
         let rule = match params.plasticity {
-            Plasticity::DcOriginal(p) if delays.is_some() => Rule::Dc(DcStdp::with_delays(
-                p,
-                n_in,
-                n,
-                params.dt_ms,
-                max_delay_steps(params.input_delay_ms, params.dt_ms),
-            )),
-            Plasticity::DcOriginal(p) => Rule::Dc(DcStdp::new(p, n_in, n, params.dt_ms)),
+            Plasticity::DcOriginal(p) if delays.is_some() => {
+                Rule::Dc(Box::new(DcStdp::with_delays(
+                    p,
+                    n_in,
+                    n,
+                    params.dt_ms,
+                    max_delay_steps(params.input_delay_ms, params.dt_ms),
+                    delays.as_ref().map_or(&[][..], |d| d.steps()),
+                )))
+            }
+            Plasticity::DcOriginal(p) => Rule::Dc(Box::new(DcStdp::new(p, n_in, n, params.dt_ms))),
             Plasticity::ExpStdp {
                 params: p,
                 tau_pre_ms,

@@ -27,7 +27,11 @@
 //! `_max_delay`. Within a step the recorded `pre` includes that step's input
 //! spikes and the recorded `post1` precedes that step's postsynaptic spikes
 //! (the order of the undelayed rule, where a presynaptic spike depresses with
-//! `post1` before the same step's postsynaptic spikes reset it).
+//! `post1` before the same step's postsynaptic spikes reset it). For a neuron
+//! that has not spiked since the input spike, `post1` at arrival is `post1`
+//! at emission times `e^(−d·dt/τ_post1)` (computed so, in one vector pass
+//! over the row: equal to stepping the trace to float rounding); for the few
+//! that have, it is read from the record.
 
 use ndarray::ArrayViewMut2;
 
@@ -73,117 +77,48 @@ fn depress_body<const FMA: bool>(row: &mut [f32], post1: &[f32], nu: f32, w_max:
 
 crate::dispatch!(fn depress(row: &mut [f32], post1: &[f32], nu: f32, w_max: f32) => depress_body);
 
-/// `row[j] −= ν·post1_hist[(due + d_j) mod slots][j]`, clipped to `[0, w_max]`,
-/// for `j ≥ from` (scalar; the tail of the AVX2 version and its fallback).
-#[allow(clippy::too_many_arguments)]
-fn depress_delayed_scalar(
+/// Depression of one delayed row for the neurons that did not spike since
+/// the input spike: `row[j] −= ν·(post1_then[j]·k_d[j])`, clipped to
+/// `[0, w_max]`, where `post1_then` is `post1` at emission and `k_d[j] =
+/// e^(−d_ij·dt/τ_post1)` its decay over the synapse's delay; lanes with
+/// `skip[j] != 0` (neurons that spiked since) are left alone.
+#[inline(always)]
+fn depress_factored_body<const FMA: bool>(
     row: &mut [f32],
-    delays: &[u8],
-    post1_hist: &[f32],
-    due: usize,
-    slots: usize,
+    k_d: &[f32],
+    post1_then: &[f32],
+    skip: &[u8],
     nu: f32,
     w_max: f32,
-    from: usize,
 ) {
     let n = row.len();
-    for j in from..n {
-        let mut s = due + usize::from(delays[j]);
-        if s >= slots {
-            s -= slots;
-        }
-        row[j] = (row[j] - nu * post1_hist[s * n + j]).clamp(0.0, w_max);
+    let (k_d, post1_then, skip) = (&k_d[..n], &post1_then[..n], &skip[..n]);
+    for j in 0..n {
+        let x = row[j];
+        let y = (x - nu * (post1_then[j] * k_d[j])).clamp(0.0, w_max);
+        row[j] = if skip[j] != 0 { x } else { y };
     }
 }
 
-/// The same, eight synapses at a time with an AVX2 gather of the delayed
-/// `post1` values; bitwise equal to the scalar loop (separate multiply and
-/// subtract; `max`/`min` ordered so that they return `x` on ties, as `clamp`).
-///
-/// # Safety
-///
-/// The CPU must support AVX2; `delays.len() >= row.len()`,
-/// `post1_hist.len() == slots * row.len() < 2^31` and `due < slots`
-/// (checked by the caller). Delays are clamped to `slots − 1`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn depress_delayed_avx2(
+crate::dispatch!(fn depress_factored(row: &mut [f32], k_d: &[f32], post1_then: &[f32], skip: &[u8], nu: f32, w_max: f32) => depress_factored_body);
+
+/// As [`depress_factored_body`] for every lane (no neuron spiked since).
+#[inline(always)]
+fn depress_factored_all_body<const FMA: bool>(
     row: &mut [f32],
-    delays: &[u8],
-    post1_hist: &[f32],
-    due: usize,
-    slots: usize,
+    k_d: &[f32],
+    post1_then: &[f32],
     nu: f32,
     w_max: f32,
 ) {
-    use std::arch::x86_64::*;
     let n = row.len();
-    let full = n - n % 8;
-    let (vdue, vslots, vn) = (
-        _mm256_set1_epi32(due as i32),
-        _mm256_set1_epi32(slots as i32),
-        _mm256_set1_epi32(n as i32),
-    );
-    let vlast = _mm256_set1_epi32(slots as i32 - 1);
-    let (vnu, vzero, vmax) = (
-        _mm256_set1_ps(nu),
-        _mm256_setzero_ps(),
-        _mm256_set1_ps(w_max),
-    );
-    let mut jv = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    let eight = _mm256_set1_epi32(8);
-    let base = post1_hist.as_ptr();
-    let mut j = 0;
-    while j < full {
-        // SAFETY: j + 8 <= n <= delays.len(); the gathered indices are
-        // s·n + j with s < slots, inside post1_hist (caller's contract).
-        unsafe {
-            let d8 = _mm_loadl_epi64(delays.as_ptr().add(j) as *const __m128i);
-            let mut s = _mm256_add_epi32(vdue, _mm256_cvtepu8_epi32(d8));
-            let wrap = _mm256_cmpgt_epi32(s, vlast);
-            s = _mm256_sub_epi32(s, _mm256_and_si256(wrap, vslots));
-            // In bounds whatever the delays (a delay >= slots is a caller's
-            // bug that the scalar path would report by panicking).
-            s = _mm256_min_epu32(s, vlast);
-            let idx = _mm256_add_epi32(_mm256_mullo_epi32(s, vn), jv);
-            let p = _mm256_i32gather_ps::<4>(base, idx);
-            let x = _mm256_loadu_ps(row.as_ptr().add(j));
-            let y = _mm256_sub_ps(x, _mm256_mul_ps(vnu, p));
-            let y = _mm256_min_ps(vmax, _mm256_max_ps(vzero, y));
-            _mm256_storeu_ps(row.as_mut_ptr().add(j), y);
-        }
-        jv = _mm256_add_epi32(jv, eight);
-        j += 8;
+    let (k_d, post1_then) = (&k_d[..n], &post1_then[..n]);
+    for j in 0..n {
+        row[j] = (row[j] - nu * (post1_then[j] * k_d[j])).clamp(0.0, w_max);
     }
-    depress_delayed_scalar(row, delays, post1_hist, due, slots, nu, w_max, full);
 }
 
-/// Depression of one delayed row (see [`DcStdp::step_delayed`]).
-fn depress_delayed(
-    row: &mut [f32],
-    delays: &[u8],
-    post1_hist: &[f32],
-    due: usize,
-    slots: usize,
-    nu: f32,
-    w_max: f32,
-) {
-    let n = row.len();
-    assert!(
-        delays.len() >= n
-            && post1_hist.len() == slots * n
-            && slots * n < i32::MAX as usize
-            && due < slots,
-        "delayed depression: shapes out of range"
-    );
-    #[cfg(target_arch = "x86_64")]
-    if crate::math::simd::has_avx2() {
-        // SAFETY: AVX2 checked just above; the shape contract asserted above.
-        unsafe { depress_delayed_avx2(row, delays, post1_hist, due, slots, nu, w_max) };
-        return;
-    }
-    depress_delayed_scalar(row, delays, post1_hist, due, slots, nu, w_max, 0);
-}
+crate::dispatch!(fn depress_factored_all(row: &mut [f32], k_d: &[f32], post1_then: &[f32], nu: f32, w_max: f32) => depress_factored_all_body);
 
 /// The rule's traces for an `(n_in, n_out)` weight matrix.
 #[derive(Clone, Debug)]
@@ -214,13 +149,21 @@ pub struct TraceHistory {
     pub post1: Vec<f32>,
     /// Inputs emitted per step.
     pub emitted: Vec<Vec<u32>>,
+    /// Postsynaptic spikes per step.
+    pub posts: Vec<Vec<u32>>,
+    /// `e^(−d_ij·dt/τ_post1)` per synapse, `(n_in, n_out)` row-major.
+    pub k_d: Vec<f32>,
+    /// Scratch: neurons that spiked within the last `lag` steps.
+    skip: Vec<u8>,
+    recent: Vec<u32>,
 }
 
 impl TraceHistory {
-    /// Whether every emitted spike has had its depression applied (true at
-    /// the end of each example, whose rest is longer than the lag).
+    /// Whether every emitted spike has had its depression applied and no
+    /// postsynaptic spike is recent enough to matter to one (true at the end
+    /// of each example, whose rest is longer than the lag and silent).
     pub fn settled(&self) -> bool {
-        self.emitted.iter().all(Vec::is_empty)
+        self.emitted.iter().all(Vec::is_empty) && self.posts.iter().all(Vec::is_empty)
     }
 }
 
@@ -242,24 +185,34 @@ impl DcStdp {
         }
     }
 
-    /// As [`new`](Self::new), for a connection whose delays are at most
-    /// `max_delay_steps` (see the module docs).
+    /// As [`new`](Self::new), for a connection with the given delays in
+    /// steps (`(n_in, n_out)` row-major), at most `max_delay_steps` (see the
+    /// module docs).
     pub fn with_delays(
         params: DcStdpParams,
         n_in: usize,
         n_out: usize,
         dt_ms: f32,
         max_delay_steps: usize,
+        delays: &[u8],
     ) -> Self {
+        assert_eq!(delays.len(), n_in * n_out, "one delay per synapse");
         let mut r = Self::new(params, n_in, n_out, dt_ms);
         let lag = max_delay_steps + 1;
         let slots = lag + 1;
+        let k = |d: u8| {
+            (-f64::from(d) * f64::from(dt_ms) / f64::from(params.tau_post1_ms)).exp() as f32
+        };
         r.history = Some(TraceHistory {
             slots,
             lag,
             pre: vec![0.0; slots * n_in],
             post1: vec![0.0; slots * n_out],
             emitted: vec![Vec::new(); slots],
+            posts: vec![Vec::new(); slots],
+            k_d: delays.iter().map(|&d| k(d)).collect(),
+            skip: vec![0; n_out],
+            recent: Vec::new(),
         });
         r
     }
@@ -289,18 +242,54 @@ impl DcStdp {
         let now = (t % h.slots as u64) as usize;
         h.pre[now * n_in..(now + 1) * n_in].copy_from_slice(&self.pre);
         h.post1[now * n..(now + 1) * n].copy_from_slice(&self.post1);
-        // Depression of the inputs emitted `lag` steps ago, with post1 at arrival.
+        // Depression of the inputs emitted `lag` steps ago, with post1 at
+        // arrival: post1 at emission decayed over the delay for the neurons
+        // that have not spiked since (one vector pass), the recorded value at
+        // arrival for the few that have.
         let due = (now + 1) % h.slots; // = (t − lag) mod slots
         let emitted = std::mem::take(&mut h.emitted[due]);
         let (nu, w_max) = (self.params.nu_pre, self.params.w_max);
         let slots = h.slots;
+        h.posts[now].clear();
+        h.recent.clear();
+        if !emitted.is_empty() {
+            for (s, posts) in h.posts.iter().enumerate() {
+                if s == now {
+                    continue;
+                }
+                for &j in posts {
+                    if h.skip[j as usize] == 0 {
+                        h.skip[j as usize] = 1;
+                        h.recent.push(j);
+                    }
+                }
+            }
+        }
+        let post1_then = &h.post1[due * n..(due + 1) * n];
         for &i in &emitted {
             let i = i as usize;
             let row = w
                 .row_mut(i)
                 .into_slice()
                 .expect("W is row-major and contiguous");
-            depress_delayed(row, delay_row(i), &h.post1, due, slots, nu, w_max);
+            let k_d = &h.k_d[i * n..(i + 1) * n];
+            if h.recent.is_empty() {
+                depress_factored_all(row, k_d, post1_then, nu, w_max);
+            } else {
+                depress_factored(row, k_d, post1_then, &h.skip, nu, w_max);
+                let delays = delay_row(i);
+                for &j in &h.recent {
+                    let j = j as usize;
+                    let mut s = due + usize::from(delays[j]);
+                    if s >= slots {
+                        s -= slots;
+                    }
+                    row[j] = (row[j] - nu * h.post1[s * n + j]).clamp(0.0, w_max);
+                }
+            }
+        }
+        for &j in &h.recent {
+            h.skip[j as usize] = 0;
         }
         let mut emitted = emitted;
         emitted.clear();
@@ -321,6 +310,7 @@ impl DcStdp {
             self.post1[j] = 1.0;
             self.post2[j] = 1.0;
         }
+        h.posts[now].extend_from_slice(posts);
     }
 
     /// The parameters.
@@ -403,7 +393,7 @@ mod tests {
         let delays_row: Vec<u8> = vec![0, 4];
         let cols: Vec<Vec<u8>> = vec![vec![0], vec![4]];
         let mut w = Array2::from_elem((1, 2), 0.5f32);
-        let mut r = DcStdp::with_delays(p, 1, 2, 0.5, 5);
+        let mut r = DcStdp::with_delays(p, 1, 2, 0.5, 5, &[0, 4]);
         let d1 = (-0.5f32 / 20.0).exp();
         let step = |r: &mut DcStdp, w: &mut Array2<f32>, t: u64, pre: &[u32], post: &[u32]| {
             r.decay();
@@ -453,29 +443,94 @@ mod tests {
     }
 
     #[test]
-    fn the_vectorised_delayed_depression_equals_the_scalar_loop_bit_for_bit() {
+    fn delayed_rule_matches_a_direct_simulation_of_arrival_times() {
+        // Reference: every synapse (i, j) sees input i's spikes d_ij steps
+        // late; depression with post1 recorded at arrival (before that step's
+        // postsynaptic spikes), applied `lag` steps after emission;
+        // potentiation with pre as it was d_ij steps before the post spike.
         use rand::{Rng, SeedableRng};
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-        for n in [1usize, 8, 37, 400] {
-            let slots = 22;
-            let delays: Vec<u8> = (0..n).map(|_| rng.random_range(0..20u8)).collect();
-            let hist: Vec<f32> = (0..slots * n).map(|_| rng.random::<f32>()).collect();
-            // Weights inside, at and beyond the clip range.
-            let row0: Vec<f32> = (0..n)
-                .map(|j| match j % 4 {
-                    0 => 0.0,
-                    1 => 1.3,
-                    _ => rng.random::<f32>(),
-                })
-                .collect();
-            for due in [0, 5, slots - 1] {
-                let (mut a, mut b) = (row0.clone(), row0.clone());
-                depress_delayed(&mut a, &delays, &hist, due, slots, 0.3, 1.0);
-                depress_delayed_scalar(&mut b, &delays, &hist, due, slots, 0.3, 1.0, 0);
-                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(&a), bits(&b), "n {n}, due {due}");
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let (n_in, n, max_d, steps) = (7usize, 19usize, 6usize, 400u64);
+        let p = DcStdpParams {
+            nu_pre: 0.05,
+            nu_post: 0.05,
+            ..DcStdpParams::default()
+        };
+        let delays: Vec<u8> = (0..n_in * n)
+            .map(|_| rng.random_range(0..=max_d as u8))
+            .collect();
+        let cols: Vec<Vec<u8>> = (0..n)
+            .map(|j| (0..n_in).map(|i| delays[i * n + j]).collect())
+            .collect();
+        let w0 = Array2::from_shape_fn((n_in, n), |_| rng.random::<f32>() * 1.2);
+        let pre_sp: Vec<Vec<u32>> = (0..steps)
+            .map(|_| {
+                (0..n_in as u32)
+                    .filter(|_| rng.random::<f32>() < 0.08)
+                    .collect()
+            })
+            .collect();
+        let post_sp: Vec<Vec<u32>> = (0..steps)
+            .map(|_| {
+                (0..n as u32)
+                    .filter(|_| rng.random::<f32>() < 0.04)
+                    .collect()
+            })
+            .collect();
+        let mut w = w0.clone();
+        let mut r = DcStdp::with_delays(p, n_in, n, 0.5, max_d, &delays);
+        for t in 0..steps {
+            r.decay();
+            r.step_delayed(
+                &mut w.view_mut(),
+                t,
+                &pre_sp[t as usize],
+                &post_sp[t as usize],
+                |i| &delays[i * n..(i + 1) * n],
+                |j| &cols[j][..],
+            );
+        }
+        // The direct simulation, with the full trace records.
+        let lag = max_d as u64 + 1;
+        let mut wr = w0.clone();
+        let mut q = DcStdp::new(p, n_in, n, 0.5);
+        let (mut pre_rec, mut post1_rec) = (Vec::new(), Vec::new());
+        for t in 0..steps as usize {
+            q.decay();
+            for &i in &pre_sp[t] {
+                q.pre[i as usize] = 1.0;
+            }
+            pre_rec.push(q.pre.clone());
+            post1_rec.push(q.post1.clone());
+            if t as u64 >= lag {
+                let te = t - lag as usize;
+                for &i in &pre_sp[te] {
+                    let i = i as usize;
+                    for j in 0..n {
+                        let a = te + usize::from(delays[i * n + j]);
+                        wr[[i, j]] = (wr[[i, j]] - p.nu_pre * post1_rec[a][j]).clamp(0.0, 1.0);
+                    }
+                }
+            }
+            for &j in &post_sp[t] {
+                let j = j as usize;
+                let gain = p.nu_post * q.post2[j];
+                for i in 0..n_in {
+                    let d = usize::from(delays[i * n + j]);
+                    let x = if t >= d { pre_rec[t - d][i] } else { 0.0 };
+                    wr[[i, j]] = (wr[[i, j]] + gain * x).clamp(0.0, 1.0);
+                }
+                q.post1[j] = 1.0;
+                q.post2[j] = 1.0;
             }
         }
+        let worst = w
+            .iter()
+            .zip(wr.iter())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst < 1e-6, "largest difference {worst}");
+        assert_ne!(w, w0, "the rule changed the weights");
     }
 
     #[test]
