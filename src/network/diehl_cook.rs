@@ -26,7 +26,7 @@
 //! excitatory conductances (or to the delay ring), a postsynaptic spike
 //! touches one column.
 
-use ndarray::{Array2, ArrayViewMut2, Axis};
+use ndarray::{Array2, ArrayViewMut2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -157,6 +157,8 @@ pub struct DiehlCook {
     exc_spikes: Vec<u32>,
     inh_spikes: Vec<u32>,
     delays: Option<InputDelays>,
+    /// Scratch: the column scales of [`normalise`](Self::normalise).
+    col_scale: Vec<f32>,
     /// Steps simulated so far (the clock of the delay rings).
     t: u64,
     stats: DcStats,
@@ -245,6 +247,7 @@ impl DiehlCook {
             exc_spikes: Vec::new(),
             inh_spikes: Vec::new(),
             delays,
+            col_scale: Vec::new(),
             t: 0,
             stats: DcStats::default(),
         }
@@ -361,15 +364,28 @@ impl DiehlCook {
     }
 
     /// Rescales each excitatory neuron's input weights (a column of `W`) to sum to `norm_total`.
+    ///
+    /// Row by row (the column sums accumulate over rows in input order, then
+    /// each row is scaled), so both passes run over contiguous memory.
     pub fn normalise(&mut self) {
         let target = self.params.norm_total;
-        for mut col in self.w.axis_iter_mut(Axis(1)) {
-            let s: f32 = col.sum();
-            if s > 0.0 {
-                let k = target / s;
-                col.mapv_inplace(|x| x * k);
+        let n = self.params.n_exc;
+        let mut sums = std::mem::take(&mut self.col_scale);
+        sums.clear();
+        sums.resize(n, 0.0);
+        for row in self.w.rows() {
+            axpy(&mut sums, 1.0, row.as_slice().expect("W is row-major"));
+        }
+        for s in sums.iter_mut() {
+            *s = if *s > 0.0 { target / *s } else { 1.0 };
+        }
+        for mut row in self.w.rows_mut() {
+            let row = row.as_slice_mut().expect("W is row-major");
+            for (x, &k) in row.iter_mut().zip(&sums) {
+                *x *= k;
             }
         }
+        self.col_scale = sums;
         if let Rule::Exp(r) = &mut self.rule {
             r.evolver.weights_replaced();
         }
