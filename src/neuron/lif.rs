@@ -210,16 +210,19 @@ pub struct LifPopulation {
     pub since_spike: Vec<u32>,
 }
 
-/// One Euler step of the membrane and the conductances; `v` clamped to
-/// `[min(E_inh, v), max(E_exc, v)]`, which the exact solution never leaves.
-/// Returns how many neurons needed the clamp.
+/// One step of the membrane and the conductances, by exponential Euler
+/// (`exponential`: `v ← v∞ + (v − v∞)·e^(−dt(1+ge+gi)/τ_m)`) or forward
+/// Euler; `v` is then clamped to `[min(E_inh, v), max(E_exc, v)]`, which
+/// the exact solution never leaves. Returns how many neurons needed the
+/// clamp (Euler overshoots; rounding at most with the exponential step).
 #[inline(always)]
-fn euler_body<const FMA: bool>(
+fn integrate_body<const FMA: bool>(
     v: &mut [f32],
     ge: &mut [f32],
     gi: &mut [f32],
     p: &LifParams,
     dt: f32,
+    exponential: bool,
 ) -> u32 {
     let (kge, kgi) = (1.0 - dt / p.tau_ge, 1.0 - dt / p.tau_gi);
     let k_m = dt / p.tau_m;
@@ -227,8 +230,14 @@ fn euler_body<const FMA: bool>(
     let (ge, gi) = (&mut ge[..n], &mut gi[..n]);
     let mut clamped = 0u32;
     for k in 0..n {
-        let dv = (p.v_rest - v[k]) + ge[k] * (p.e_exc - v[k]) + gi[k] * (p.e_inh - v[k]);
-        let vn = v[k] + k_m * dv;
+        let vn = if exponential {
+            let g = 1.0 + ge[k] + gi[k];
+            let v_inf = (p.v_rest + ge[k] * p.e_exc + gi[k] * p.e_inh) / g;
+            v_inf + (v[k] - v_inf) * exp_with::<FMA>(-k_m * g)
+        } else {
+            let dv = (p.v_rest - v[k]) + ge[k] * (p.e_exc - v[k]) + gi[k] * (p.e_inh - v[k]);
+            v[k] + k_m * dv
+        };
         let vc = vn.max(p.e_inh.min(v[k])).min(p.e_exc.max(v[k]));
         clamped += u32::from(vc != vn);
         v[k] = vc;
@@ -238,38 +247,7 @@ fn euler_body<const FMA: bool>(
     clamped
 }
 
-crate::dispatch!(fn euler(v: &mut [f32], ge: &mut [f32], gi: &mut [f32], p: &LifParams, dt: f32) -> u32 => euler_body);
-
-/// One exponential-Euler step: `v ← v∞ + (v − v∞)·e^(−dt(1+ge+gi)/τ_m)`;
-/// the conductances as in [`euler_body`]. Returns how many neurons rounding
-/// put outside `[E_inh, E_exc]` (clamped back; 0 in practice).
-#[inline(always)]
-fn exponential_body<const FMA: bool>(
-    v: &mut [f32],
-    ge: &mut [f32],
-    gi: &mut [f32],
-    p: &LifParams,
-    dt: f32,
-) -> u32 {
-    let (kge, kgi) = (1.0 - dt / p.tau_ge, 1.0 - dt / p.tau_gi);
-    let k_m = dt / p.tau_m;
-    let n = v.len();
-    let (ge, gi) = (&mut ge[..n], &mut gi[..n]);
-    let mut clamped = 0u32;
-    for k in 0..n {
-        let g = 1.0 + ge[k] + gi[k];
-        let v_inf = (p.v_rest + ge[k] * p.e_exc + gi[k] * p.e_inh) / g;
-        let vn = v_inf + (v[k] - v_inf) * exp_with::<FMA>(-k_m * g);
-        let vc = vn.max(p.e_inh.min(v[k])).min(p.e_exc.max(v[k]));
-        clamped += u32::from(vc != vn);
-        v[k] = vc;
-        ge[k] *= kge;
-        gi[k] *= kgi;
-    }
-    clamped
-}
-
-crate::dispatch!(fn exponential(v: &mut [f32], ge: &mut [f32], gi: &mut [f32], p: &LifParams, dt: f32) -> u32 => exponential_body);
+crate::dispatch!(fn integrate(v: &mut [f32], ge: &mut [f32], gi: &mut [f32], p: &LifParams, dt: f32, exponential: bool) -> u32 => integrate_body);
 
 /// Constants of one threshold pass.
 #[derive(Clone, Copy, Debug)]
@@ -413,12 +391,8 @@ impl LifPopulation {
     ) -> u32 {
         let p = self.params;
         let n = self.v.len();
-        let clamped = match integrator {
-            Integrator::Euler => euler(&mut self.v, &mut self.ge, &mut self.gi, &p, dt),
-            Integrator::ExponentialEuler => {
-                exponential(&mut self.v, &mut self.ge, &mut self.gi, &p, dt)
-            }
-        };
+        let exponential = integrator == Integrator::ExponentialEuler;
+        let clamped = integrate(&mut self.v, &mut self.ge, &mut self.gi, &p, dt, exponential);
         let r = RefractorySteps::new(&p, dt);
         let (k_theta, offset, timer_step, lockout, grow) = match self.adaptive {
             Some(a) => (
