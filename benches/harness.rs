@@ -1,12 +1,17 @@
 //! `harness` group: 16 independent 784x400 instances (smoke statistics) stepped
 //! 200 steps on 1 and on 2 worker threads; ids `threads1`, `threads2`.
 //! Throughput scaling = time(threads1) / time(threads2).
+//!
+//! `long_run/{4000,16000}`: the whole `stdp run` of `experiments/smoke.toml`
+//! (records, a checkpoint every 500 steps, result files) for 4,000 and
+//! 16,000 steps on 2 threads; the ratio shows whether a checkpoint's cost
+//! grows with the run (linear: about 4x).
 
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use stdp_harness::config::load_plan;
-use stdp_harness::harness::{Instance, step_instances, worker_pool};
+use stdp_harness::harness::{Instance, RunOptions, run, step_instances, worker_pool};
 
 const STEPS: usize = 200;
 
@@ -37,6 +42,18 @@ fn harness(c: &mut Criterion) {
                 let until = instances[0].step + STEPS;
                 step_instances(&plan, &mut instances, until, &pool, &|_| {}).expect("steps");
             })
+        });
+    }
+    for steps in [4000usize, 16000] {
+        let plan = load_plan(&config, &[format!("steps={steps}")]).expect("smoke config");
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let opts = RunOptions {
+            out: dir.path().join("run"),
+            threads: 2,
+            force: true,
+        };
+        g.bench_function(format!("long_run/{steps}"), |b| {
+            b.iter(|| run(&plan, &opts, &|_| {}).expect("run"))
         });
     }
     g.finish();

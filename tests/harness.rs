@@ -89,7 +89,14 @@ fn a_checkpoint_of_another_config_is_refused() {
         .iter()
         .map(|ip| Instance::new(&a, ip).unwrap())
         .collect();
-    write_checkpoint(&dir.path().join("checkpoint.h5"), &a, &instances).unwrap();
+    let mut persisted = vec![Default::default(); instances.len()];
+    write_checkpoint(
+        &dir.path().join("checkpoint.h5"),
+        &a,
+        &instances,
+        &mut persisted,
+    )
+    .unwrap();
     let b = plan(&["steps=100", "rule.eta=0.01"]);
     let err = run(
         &b,

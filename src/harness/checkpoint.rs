@@ -1,22 +1,25 @@
 //! Checkpoints: the whole state of every instance, so that a killed run resumes
 //! exactly where the last checkpoint left it (bitwise: same weights, same stats).
 //!
-//! One HDF5 file, `checkpoint.h5` in the run directory, replaced atomically.
-//! The RNG is stored as its word position in the instance's ChaCha8 stream.
+//! One HDF5 file, `checkpoint.h5` in the run directory, replaced atomically,
+//! holding the state and how many records (snapshots, statistics rows) of
+//! each instance it covers; the records themselves are appended to
+//! [`records.h5`](super::records) just before, so that a checkpoint's cost
+//! does not grow with the length of the run. The RNG is stored as its word
+//! position in the instance's ChaCha8 stream.
 
 use std::path::Path;
 
-use ndarray::Array1;
-
 use super::instance::{Instance, instance_rng};
+use super::records::{Persisted, RECORDS_FILE, append_records, read_records};
 use crate::config::Plan;
 use crate::error::{Error, Result};
 use crate::record::atomic::write_atomically;
 use crate::record::h5::{
-    create_file, get_1d, get_2d, get_scalar, get_snapshots, get_u128, h5err, open_checkpoint,
-    open_file, put, put_snapshots, set_scalar, set_str, set_u128,
+    create_file, get_2d, get_scalar, get_u128, h5err, open_checkpoint, open_file, put, set_scalar,
+    set_str, set_u128,
 };
-use crate::record::stats::{ActivityWindow, FLOAT_COLUMNS, StatsTable};
+use crate::record::stats::ActivityWindow;
 
 /// The checkpoint's file name inside the run directory.
 pub const CHECKPOINT_FILE: &str = "checkpoint.h5";
@@ -25,8 +28,16 @@ fn group_name(i: usize) -> String {
     format!("i{i:05}")
 }
 
-/// Writes the state of `instances` (all at the same step).
-pub fn write_checkpoint(path: &Path, plan: &Plan, instances: &[Instance]) -> Result<()> {
+/// Appends the records made since the last checkpoint (`persisted`, advanced)
+/// to `records.h5` beside `path`, then writes the state of `instances` (all
+/// at the same step).
+pub fn write_checkpoint(
+    path: &Path,
+    plan: &Plan,
+    instances: &[Instance],
+    persisted: &mut [Persisted],
+) -> Result<()> {
+    append_records(&records_path(path), instances, persisted)?;
     write_atomically(path, |tmp| {
         let e = h5err(path);
         let file = create_file(tmp)?;
@@ -42,36 +53,25 @@ pub fn write_checkpoint(path: &Path, plan: &Plan, instances: &[Instance]) -> Res
             put(&g, "weights", &inst.weights, path)?;
             put(&g, "x_pre", &inst.x_pre, path)?;
             put(&g, "x_post", &inst.x_post, path)?;
-            put(
-                &g,
-                "stats_step",
-                &Array1::from(inst.stats.step.clone()),
-                path,
-            )?;
-            put(
-                &g,
-                "stats_instance",
-                &Array1::from(inst.stats.instance.clone()),
-                path,
-            )?;
-            for (name, col) in FLOAT_COLUMNS.iter().zip(&inst.stats.floats) {
-                put(
-                    &g,
-                    &format!("stats_{name}"),
-                    &Array1::from(col.clone()),
-                    path,
-                )?;
-            }
-            put_snapshots(&g, &inst.snapshots, inst.weights.dim(), path)?;
+            let p = persisted[inst.index];
+            set_scalar(&g, "records_snapshots", p.snapshots as u64, path)?;
+            set_scalar(&g, "records_stats", p.stats as u64, path)?;
         }
         file.close().map_err(&e)
     })
 }
 
-/// Reads a checkpoint of `plan`'s run; a checkpoint of another config is an error.
-pub fn read_checkpoint(path: &Path, plan: &Plan) -> Result<Vec<Instance>> {
+/// The records file that goes with the checkpoint at `path`.
+pub fn records_path(checkpoint: &Path) -> std::path::PathBuf {
+    checkpoint.with_file_name(RECORDS_FILE)
+}
+
+/// Reads a checkpoint of `plan`'s run, with its records (cutting off any
+/// appended after it); a checkpoint of another config is an error.
+pub fn read_checkpoint(path: &Path, plan: &Plan) -> Result<(Vec<Instance>, Vec<Persisted>)> {
     let file = open_checkpoint(path, &plan.config_hash)?;
     let mut out = Vec::with_capacity(plan.instances.len());
+    let mut persisted = Vec::with_capacity(plan.instances.len());
     for ip in &plan.instances {
         let g = file
             .group(&group_name(ip.index))
@@ -88,16 +88,15 @@ pub fn read_checkpoint(path: &Path, plan: &Plan) -> Result<Vec<Instance>> {
         };
         inst.x_pre = get_2d(&g, "x_pre", path)?;
         inst.x_post = get_2d(&g, "x_post", path)?;
-        let mut stats = StatsTable {
-            step: get_1d::<u64>(&g, "stats_step", path)?.to_vec(),
-            instance: get_1d::<u32>(&g, "stats_instance", path)?.to_vec(),
-            ..StatsTable::default()
+        let p = Persisted {
+            snapshots: get_scalar::<u64>(&g, "records_snapshots", path)? as usize,
+            stats: get_scalar::<u64>(&g, "records_stats", path)? as usize,
         };
-        for (k, name) in FLOAT_COLUMNS.iter().enumerate() {
-            stats.floats[k] = get_1d::<f64>(&g, &format!("stats_{name}"), path)?.to_vec();
-        }
+        let (stats, snapshots) =
+            read_records(&records_path(path), ip.index, p, (plan.n_in, plan.n_out))?;
         inst.stats = stats;
-        inst.snapshots = get_snapshots(&g, path)?;
+        inst.snapshots = snapshots;
+        persisted.push(p);
         if inst.x_pre.dim() != (plan.batch, plan.n_in)
             || inst.weights.dim() != (plan.n_in, plan.n_out)
         {
@@ -108,7 +107,7 @@ pub fn read_checkpoint(path: &Path, plan: &Plan) -> Result<Vec<Instance>> {
         }
         out.push(inst);
     }
-    Ok(out)
+    Ok((out, persisted))
 }
 
 /// The step a checkpoint was taken at (that of its first instance).

@@ -3,6 +3,7 @@
 
 pub mod checkpoint;
 pub mod instance;
+pub mod records;
 pub mod run;
 
 pub use instance::Instance;

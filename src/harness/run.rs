@@ -9,8 +9,9 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::checkpoint::{CHECKPOINT_FILE, read_checkpoint, write_checkpoint};
+use super::checkpoint::{CHECKPOINT_FILE, read_checkpoint, records_path, write_checkpoint};
 use super::instance::Instance;
+use super::records::Persisted;
 use crate::config::Plan;
 use crate::error::{Error, Result};
 use crate::record::frame::{to_frame, write_csv, write_parquet};
@@ -62,15 +63,23 @@ pub fn run(plan: &Plan, opts: &RunOptions, progress: &(dyn Fn(u64) + Sync)) -> R
     if opts.force && ckpt_path.exists() {
         std::fs::remove_file(&ckpt_path).map_err(|e| Error::io(&ckpt_path, e))?;
     }
+    // (records.h5 without a checkpoint is removed below, before a fresh start.)
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
 
-    let mut instances = if ckpt_path.exists() {
+    let records_file = records_path(&ckpt_path);
+    let (mut instances, mut persisted) = if ckpt_path.exists() {
         read_checkpoint(&ckpt_path, plan)?
     } else {
-        plan.instances
+        // Records without a checkpoint are from a run killed before its first one.
+        if records_file.exists() {
+            std::fs::remove_file(&records_file).map_err(|e| Error::io(&records_file, e))?;
+        }
+        let instances = plan
+            .instances
             .iter()
             .map(|ip| Instance::new(plan, ip))
-            .collect::<Result<Vec<_>>>()?
+            .collect::<Result<Vec<_>>>()?;
+        (instances, vec![Persisted::default(); plan.instances.len()])
     };
     let resumed_from = instances.first().map_or(0, |i| i.step);
     progress((resumed_from * instances.len()) as u64);
@@ -87,7 +96,7 @@ pub fn run(plan: &Plan, opts: &RunOptions, progress: &(dyn Fn(u64) + Sync)) -> R
         step_instances(plan, &mut instances, until, &pool, progress)?;
         at = until;
         if at < plan.steps {
-            write_checkpoint(&ckpt_path, plan, &instances)?;
+            write_checkpoint(&ckpt_path, plan, &instances, &mut persisted)?;
         }
     }
     let seconds = t0.elapsed().as_secs_f64();
@@ -118,8 +127,10 @@ pub fn run(plan: &Plan, opts: &RunOptions, progress: &(dyn Fn(u64) + Sync)) -> R
         .collect();
     write_result(&result_path, plan, &records, &stats)?;
     files.push(result_path);
-    if ckpt_path.exists() {
-        std::fs::remove_file(&ckpt_path).map_err(|e| Error::io(&ckpt_path, e))?;
+    for f in [&ckpt_path, &records_file] {
+        if f.exists() {
+            std::fs::remove_file(f).map_err(|e| Error::io(f, e))?;
+        }
     }
     Ok(RunSummary {
         steps_run: ((plan.steps - resumed_from) * instances.len()) as u64,
