@@ -138,6 +138,9 @@ fn take_1d<T: H5Type + Clone>(g: &Group, name: &str, upto: usize, path: &Path) -
     Ok(v)
 }
 
+/// `(step, weights)` snapshots of one instance.
+pub type Snapshots = Vec<(u64, Array2<f32>)>;
+
 /// Reads instance `index`'s records up to `p` (cutting off anything after)
 /// for weights of `shape`.
 pub fn read_records(
@@ -145,7 +148,7 @@ pub fn read_records(
     index: usize,
     p: Persisted,
     shape: (usize, usize),
-) -> Result<(StatsTable, Vec<(u64, Array2<f32>)>)> {
+) -> Result<(StatsTable, Snapshots)> {
     if p == Persisted::default() && !path.exists() {
         return Ok((StatsTable::default(), Vec::new()));
     }
