@@ -9,13 +9,17 @@ export STDP_PYTHON ?= $(STDP_PY_VENV)/bin/python
 
 CARGO ?= cargo
 
-.PHONY: all deps run smoke grid-smoke test fmt lint doc unit bench bench-quick crossover clean-runs
+.PHONY: all deps cluster-deps run smoke grid-smoke test fmt lint doc unit bench bench-quick crossover clean-runs
 
 all: run
 
 ## deps: install missing system packages (apt) and the Python test venv
 deps:
 	@scripts/install-deps.sh
+
+## cluster-deps: deps, and (as root) a one-node SLURM for the cluster test
+cluster-deps:
+	@scripts/install-deps.sh --cluster
 
 ## run: the default experiment, a short Diehl & Cook MNIST run (under a minute);
 ## results under runs/diehl_cook_quick/ (re-running replaces them)
@@ -35,7 +39,7 @@ grid-smoke: deps
 	$(CARGO) run --release --bin stdp -- report runs/grid_smoke
 
 ## test: formatting, lints (warnings are errors), docs, then the test suite
-test: deps fmt lint doc unit
+test: cluster-deps fmt lint doc unit
 
 fmt:
 	$(CARGO) fmt --check

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need on a Debian/Ubuntu machine:
 #   - system libraries for the native stack (OpenBLAS, HDF5, fontconfig), via apt;
-#   - as root only: a one-node SLURM (slurmctld, slurmd, slurm-client, munge)
-#     for the real-cluster test (tests/slurm.rs starts and stops its own daemons;
-#     the stock services are kept from starting during the install);
+#   - with --cluster, as root only: a one-node SLURM (slurmctld, slurmd,
+#     slurm-client, munge) for the real-cluster test (tests/slurm.rs starts and
+#     stops its own daemons; the stock services are kept from starting during
+#     the install); `make test` and `make cluster-deps` ask for it, `make run`
+#     does not;
 #   - a Python virtualenv with numpy and h5py (used by the interoperability tests)
 #     at $STDP_PY_VENV (default ~/.cache/stdp-py).
 # Safe to run repeatedly: it only installs what is missing.
@@ -44,7 +46,7 @@ fi
 
 # SLURM for the cluster test, which runs only as root (it skips otherwise).
 SLURM_PACKAGES=(slurmctld slurmd slurm-client munge)
-if [ "$(id -u)" = 0 ] && command -v dpkg-query >/dev/null 2>&1; then
+if [ "${1:-}" = "--cluster" ] && [ "$(id -u)" = 0 ] && command -v dpkg-query >/dev/null 2>&1; then
   slurm_missing=()
   for p in "${SLURM_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || slurm_missing+=("$p")

@@ -177,6 +177,26 @@ fn automatic_choice_follows_density_and_norm() {
         choose_path(&plain, &mid.view(), wf.view()),
         EvolvePath::Events
     );
+    // A batch of 8 whose fired columns together cover 20-40 % of W: beyond
+    // the B = 1 limit, within the batch limit, where events are faster.
+    let batch = spike_inputs(4, 8, 784, 400, 0.0005, 0.045);
+    let fired = (0..400)
+        .filter(|&j| batch.post.column(j).iter().any(|&x| x != 0.0))
+        .count() as f64
+        / 400.0;
+    let pre_rows = (0..784)
+        .filter(|&i| batch.pre.column(i).iter().any(|&x| x != 0.0))
+        .count() as f64
+        / 784.0;
+    assert!(
+        fired > 0.21 && fired + pre_rows < 0.38,
+        "{fired} + {pre_rows}"
+    );
+    assert_eq!(
+        choose_path(&plain, &batch.view(), w.view()),
+        EvolvePath::Events,
+        "B > 1 takes the batch limit"
+    );
     let mut out = Array2::zeros((1, 400));
     let taken =
         compute_layer_auto_into(sparse.pre.view(), w.view(), &mut out.view_mut(), None).unwrap();

@@ -55,15 +55,19 @@ fn case() -> impl Strategy<
         Array2<f32>,
     ),
 > {
-    (1usize..20, 1usize..12, 1usize..6).prop_flat_map(|(n_in, n_out, b)| {
-        (
-            spikes(b, n_in),
-            matrix(b, n_in, 0.0, 1.0),
-            matrix(b, n_out, 0.0, 1.0),
-            matrix(b, n_out, 0.0, 1.0),
-            matrix(n_in, n_out, -0.5, 2.5),
-        )
-    })
+    // n_in past 64 too: several gather blocks of the row-major events path,
+    // the last one partial.
+    (prop_oneof![1usize..20, 65usize..150], 1usize..12, 1usize..6).prop_flat_map(
+        |(n_in, n_out, b)| {
+            (
+                spikes(b, n_in),
+                matrix(b, n_in, 0.0, 1.0),
+                matrix(b, n_out, 0.0, 1.0),
+                matrix(b, n_out, 0.0, 1.0),
+                matrix(n_in, n_out, -0.5, 2.5),
+            )
+        },
+    )
 }
 
 proptest! {

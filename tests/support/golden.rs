@@ -137,8 +137,17 @@ pub fn max_abs_diff<'a>(
     a: impl IntoIterator<Item = &'a f32>,
     b: impl IntoIterator<Item = &'a f32>,
 ) -> f32 {
-    a.into_iter()
-        .zip(b)
+    let (a, b): (Vec<f32>, Vec<f32>) = (
+        a.into_iter().copied().collect(),
+        b.into_iter().copied().collect(),
+    );
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "compared arrays differ in size: a mismatch of shapes, not of values"
+    );
+    a.iter()
+        .zip(&b)
         .map(|(x, y)| {
             let d = (x - y).abs();
             if d.is_nan() { f32::INFINITY } else { d }

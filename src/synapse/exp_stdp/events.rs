@@ -164,14 +164,19 @@ where
         }
         return;
     }
-    debug_assert!(cols.iter().all(|&j| j < n_out));
+    // The pointer arithmetic below relies on it: checked in release builds
+    // too (O(fired columns), nothing next to the update itself).
+    assert!(
+        cols.iter().all(|&j| j < n_out),
+        "fired column index out of range"
+    );
     let m = cols.len();
     let lanes = sized(buf, m * GATHER_ROWS);
     let (s0, s1) = (w.strides()[0], w.strides()[1]);
     let base = w.as_mut_ptr();
-    // SAFETY (all pointer arithmetic below): i < n_in and j < n_out (cols come
-    // from `active` over an n_out-wide array), so every offset i*s0 + j*s1 is
-    // an element of `w`, which is borrowed mutably for the whole call.
+    // SAFETY (all pointer arithmetic below): i < n_in and j < n_out (asserted
+    // above), so every offset i*s0 + j*s1 is an element of `w`, which is
+    // borrowed mutably for the whole call.
     let at = |i: usize, j: usize| unsafe { base.offset(i as isize * s0 + j as isize * s1) };
     for i0 in (0..n_in).step_by(GATHER_ROWS) {
         let h = GATHER_ROWS.min(n_in - i0);

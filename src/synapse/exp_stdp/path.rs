@@ -64,8 +64,11 @@ pub fn choose_path(
         touched += active_count(inputs.pre) * n_out;
     }
     let col_major = n_in > 1 && w.strides()[0] == 1;
+    let batch = inputs.pre.nrows();
     let limit = if col_major {
         EVENTS_MAX_TOUCHED_COL_MAJOR
+    } else if batch > 1 {
+        EVENTS_MAX_TOUCHED_ROW_MAJOR_BATCH
     } else {
         EVENTS_MAX_TOUCHED_ROW_MAJOR
     };
