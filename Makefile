@@ -50,8 +50,11 @@ lint:
 doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps
 
+## unit: the test suite, then the kernel tests again on the portable
+## (non-AVX2) copies of the kernels
 unit:
 	$(CARGO) test --release
+	STDP_SIMD=baseline $(CARGO) test --release --lib --test golden --test paths --test properties
 
 ## bench: criterion benchmarks (full); bench-quick: a smoke pass
 bench: deps

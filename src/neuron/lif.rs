@@ -247,7 +247,7 @@ fn integrate_body<const FMA: bool>(
     clamped
 }
 
-crate::dispatch!(fn integrate(v: &mut [f32], ge: &mut [f32], gi: &mut [f32], p: &LifParams, dt: f32, exponential: bool) -> u32 => integrate_body);
+crate::math::simd::dispatch!(fn integrate(v: &mut [f32], ge: &mut [f32], gi: &mut [f32], p: &LifParams, dt: f32, exponential: bool) -> u32 => integrate_body);
 
 /// Constants of one threshold pass.
 #[derive(Clone, Copy, Debug)]
@@ -313,7 +313,7 @@ fn threshold_body<const FMA: bool>(
     fired
 }
 
-crate::dispatch!(fn threshold(v: &mut [f32], since: &mut [u32], theta: &mut [f32], timer: &mut [f32], c: &ThresholdRule) -> u32 => threshold_body);
+crate::math::simd::dispatch!(fn threshold(v: &mut [f32], since: &mut [u32], theta: &mut [f32], timer: &mut [f32], c: &ThresholdRule) -> u32 => threshold_body);
 
 /// Step counts of the refractory rules at `dt` (see the module docs).
 #[derive(Clone, Copy, Debug)]

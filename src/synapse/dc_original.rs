@@ -75,7 +75,7 @@ fn depress_body<const FMA: bool>(row: &mut [f32], post1: &[f32], nu: f32, w_max:
     }
 }
 
-crate::dispatch!(fn depress(row: &mut [f32], post1: &[f32], nu: f32, w_max: f32) => depress_body);
+crate::math::simd::dispatch!(fn depress(row: &mut [f32], post1: &[f32], nu: f32, w_max: f32) => depress_body);
 
 /// Depression of one delayed row for the neurons that did not spike since
 /// the input spike: `row[j] −= ν·(post1_then[j]·k_d[j])`, clipped to
@@ -100,7 +100,7 @@ fn depress_factored_body<const FMA: bool>(
     }
 }
 
-crate::dispatch!(fn depress_factored(row: &mut [f32], k_d: &[f32], post1_then: &[f32], skip: &[u8], nu: f32, w_max: f32) => depress_factored_body);
+crate::math::simd::dispatch!(fn depress_factored(row: &mut [f32], k_d: &[f32], post1_then: &[f32], skip: &[u8], nu: f32, w_max: f32) => depress_factored_body);
 
 /// As [`depress_factored_body`] for every lane (no neuron spiked since).
 #[inline(always)]
@@ -118,7 +118,7 @@ fn depress_factored_all_body<const FMA: bool>(
     }
 }
 
-crate::dispatch!(fn depress_factored_all(row: &mut [f32], k_d: &[f32], post1_then: &[f32], nu: f32, w_max: f32) => depress_factored_all_body);
+crate::math::simd::dispatch!(fn depress_factored_all(row: &mut [f32], k_d: &[f32], post1_then: &[f32], nu: f32, w_max: f32) => depress_factored_all_body);
 
 /// The rule's traces for an `(n_in, n_out)` weight matrix.
 #[derive(Clone, Debug)]

@@ -83,9 +83,9 @@ fn ltd_row_body<const FMA: bool>(w: &mut [f32], r: Lane, skip: &[bool], k: &Rule
     }
 }
 
-crate::dispatch!(fn update_lane_ltp(w: &mut [f32], p: Lane, q: f32, r: Lane, k: &RuleConsts) => lane_ltp);
-crate::dispatch!(fn update_lane_ltd(w: &mut [f32], p: Lane, q: f32, r: Lane, k: &RuleConsts) => lane_ltd);
-crate::dispatch!(fn update_ltd_row(w: &mut [f32], r: Lane, skip: &[bool], k: &RuleConsts) => ltd_row_body);
+crate::math::simd::dispatch!(fn update_lane_ltp(w: &mut [f32], p: Lane, q: f32, r: Lane, k: &RuleConsts) => lane_ltp);
+crate::math::simd::dispatch!(fn update_lane_ltd(w: &mut [f32], p: Lane, q: f32, r: Lane, k: &RuleConsts) => lane_ltd);
+crate::math::simd::dispatch!(fn update_ltd_row(w: &mut [f32], r: Lane, skip: &[bool], k: &RuleConsts) => ltd_row_body);
 
 fn update_lane(w: &mut [f32], p: Lane, q: f32, r: Lane, ltd: bool, k: &RuleConsts) {
     if ltd {

@@ -60,8 +60,8 @@ fn row_ltd<const FMA: bool>(w: &mut [f32], p: Lane, q: &[f32], r: Lane, k: &Rule
     row_body::<true, FMA>(w, p, q, r, k)
 }
 
-crate::dispatch!(fn update_row_ltp(w: &mut [f32], p: Lane, q: &[f32], r: Lane, k: &RuleConsts) => row_ltp);
-crate::dispatch!(fn update_row_ltd(w: &mut [f32], p: Lane, q: &[f32], r: Lane, k: &RuleConsts) => row_ltd);
+crate::math::simd::dispatch!(fn update_row_ltp(w: &mut [f32], p: Lane, q: &[f32], r: Lane, k: &RuleConsts) => row_ltp);
+crate::math::simd::dispatch!(fn update_row_ltd(w: &mut [f32], p: Lane, q: &[f32], r: Lane, k: &RuleConsts) => row_ltd);
 
 /// `Q[j] = Σ_b x_tar · post[b, j]` into `q`.
 pub(crate) fn rank_one_q(post: ArrayView2<f32>, x_tar: f32, q: &mut [f32]) {

@@ -33,7 +33,7 @@ fn axpy_body<const FMA: bool>(out: &mut [f32], a: f32, x: &[f32]) {
         out[j] += a * x[j];
     }
 }
-crate::dispatch!(pub(crate) fn axpy(out: &mut [f32], a: f32, x: &[f32]) => axpy_body);
+crate::math::simd::dispatch!(pub(crate) fn axpy(out: &mut [f32], a: f32, x: &[f32]) => axpy_body);
 
 /// Writes `out = input · w` by summing the rows of `w` of non-zero inputs.
 pub fn compute_layer_events_into(
