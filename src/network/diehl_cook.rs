@@ -141,6 +141,15 @@ struct ExpRule {
     decay_post: f32,
 }
 
+#[inline(always)]
+fn add_scalar_body<const FMA: bool>(x: &mut [f32], a: f32) {
+    for v in x.iter_mut() {
+        *v += a;
+    }
+}
+
+crate::math::simd::dispatch!(fn add_scalar(x: &mut [f32], a: f32) => add_scalar_body);
+
 /// The network's state.
 pub struct DiehlCook {
     /// Parameters.
@@ -474,12 +483,13 @@ impl DiehlCook {
         for &j in &self.exc_spikes {
             self.inh.ge[j as usize] += p.w_ei;
         }
+        // Each inhibitory spike adds w_ie to every other excitatory neuron:
+        // one vectorised pass over all, with the spiking neuron's own value
+        // put back (the same additions, in the same order, as skipping it).
         for &j in &self.inh_spikes {
-            for (k, g) in self.exc.gi.iter_mut().enumerate() {
-                if k != j as usize {
-                    *g += p.w_ie;
-                }
-            }
+            let own = self.exc.gi[j as usize];
+            add_scalar(&mut self.exc.gi, p.w_ie);
+            self.exc.gi[j as usize] = own;
         }
         if let Some(c) = counts {
             for &j in &self.exc_spikes {
