@@ -493,3 +493,30 @@ fn diehl_cook_on_images_that_are_not_28x28_names_the_file_and_size() {
     fails_with(&r, &["train-images-idx3-ubyte", "10x12", "28x28"]);
     assert!(!out.join("result.h5").exists(), "nothing written");
 }
+
+#[test]
+fn a_second_process_on_the_same_run_directory_fails_at_once_naming_the_first() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("run").display().to_string();
+    let q = dc_quick();
+    let mut first = Command::new(env!("CARGO_BIN_EXE_stdp"))
+        .args(["dc", &q, "--out", &out, "--quiet"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock = d.path().join("run/.lock");
+    let t0 = std::time::Instant::now();
+    // The lock file holds the first process's id once it is taken.
+    while std::fs::read_to_string(&lock).map_or(true, |s| s.trim().is_empty()) {
+        assert!(
+            t0.elapsed().as_secs() < 60,
+            "the first run never took the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let second = stdp(&["dc", &q, "--out", &out, "--quiet"]);
+    let _ = first.kill();
+    let _ = first.wait();
+    fails_with(&second, &["in use by process", &first.id().to_string()]);
+}

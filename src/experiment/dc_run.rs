@@ -24,6 +24,7 @@ use crate::record::frame::write_parquet;
 use crate::record::h5::{create_file, h5err, put, set_scalar, set_str};
 use crate::record::plots::{accuracy_curve, receptive_fields};
 use crate::record::result_file::RESULT_FILE;
+use crate::record::run_lock::lock_run_dir;
 
 /// Phases of a run, for progress reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,6 +138,7 @@ pub fn run_dc(
     progress: &dyn Fn(Phase, u64),
 ) -> Result<DcSummary> {
     let out = &opts.out;
+    let _lock = lock_run_dir(out)?;
     let result_path = out.join(RESULT_FILE);
     if result_path.exists() && !opts.force {
         return Err(Error::file(

@@ -160,7 +160,7 @@ impl Instance {
         self.window.out_sum += f64::from(self.out.mean().unwrap_or(0.0));
         self.window.steps += 1;
         let next = self.step + 1;
-        let record = next % plan.record.stride == 0 || next == plan.steps;
+        let record = next.is_multiple_of(plan.record.stride) || next == plan.steps;
         if record {
             self.w_prev.assign(&self.weights);
         }
@@ -187,7 +187,7 @@ impl Instance {
             self.window = ActivityWindow::default();
         }
         let snap = plan.record.snapshot_stride;
-        if snap > 0 && (next % snap == 0 || next == plan.steps) {
+        if snap > 0 && (next.is_multiple_of(snap) || next == plan.steps) {
             self.snapshots.push((next as u64, self.weights.clone()));
         }
         Ok(())

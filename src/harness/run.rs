@@ -16,6 +16,7 @@ use crate::config::Plan;
 use crate::error::{Error, Result};
 use crate::record::frame::{to_frame, write_csv, write_parquet};
 use crate::record::result_file::{InstanceRecord, RESULT_FILE, write_result};
+use crate::record::run_lock::lock_run_dir;
 use crate::record::stats::StatsTable;
 
 /// How to run.
@@ -49,6 +50,7 @@ pub struct RunSummary {
 /// worker threads), and once with the steps already done when resuming.
 pub fn run(plan: &Plan, opts: &RunOptions, progress: &(dyn Fn(u64) + Sync)) -> Result<RunSummary> {
     let out = &opts.out;
+    let _lock = lock_run_dir(out)?;
     let result_path = out.join(RESULT_FILE);
     let ckpt_path = out.join(CHECKPOINT_FILE);
     if result_path.exists() {

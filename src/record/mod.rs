@@ -5,5 +5,6 @@ pub mod frame;
 pub mod h5;
 pub mod plots;
 pub mod result_file;
+pub mod run_lock;
 pub mod stats;
 pub mod weights_file;
