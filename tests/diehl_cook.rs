@@ -154,25 +154,38 @@ fn delays_leave_the_initial_weights_of_a_seed_unchanged() {
 
 #[test]
 fn a_large_layer_stays_finite_and_in_range_while_learning() {
-    // 400 neurons, a few examples: every membrane stays in [E_inh, E_exc]
-    // under the default integrator, and no Euler overshoot is counted.
+    // 400 neurons, a few examples, under both integrators: every membrane
+    // stays in [E_inh, E_exc] (clamped Euler, the default, and the
+    // exponential step, which never needs the clamp).
+    use stdp_harness::neuron::lif::Integrator;
     let train = load(&bundled_dir(), Split::Train).unwrap().truncated(3);
-    let mut net = DiehlCook::new(DcParams::original(400), 2);
-    for k in 0..3 {
-        net.present(train.image(k), true).unwrap();
-        assert!(
-            net.exc
-                .v
-                .iter()
-                .all(|v| v.is_finite() && (-100.0..=0.0).contains(v))
-        );
-        assert!(
-            net.inh
-                .v
-                .iter()
-                .all(|v| v.is_finite() && (-85.0..=0.0).contains(v))
-        );
+    for integrator in [Integrator::Euler, Integrator::ExponentialEuler] {
+        let mut params = DcParams::original(400);
+        params.integrator = integrator;
+        let mut net = DiehlCook::new(params, 2);
+        for k in 0..3 {
+            net.present(train.image(k), true).unwrap();
+            assert!(
+                net.exc
+                    .v
+                    .iter()
+                    .all(|v| v.is_finite() && (-100.0..=0.0).contains(v))
+            );
+            assert!(
+                net.inh
+                    .v
+                    .iter()
+                    .all(|v| v.is_finite() && (-85.0..=0.0).contains(v))
+            );
+        }
+        if integrator == Integrator::ExponentialEuler {
+            assert_eq!(net.stats().overshoot_steps, 0);
+        }
+        assert!(net.stats().steps >= 3 * 1000);
     }
-    assert_eq!(net.stats().overshoot_steps, 0);
-    assert!(net.stats().steps >= 3 * 1000);
+    assert_eq!(
+        DcParams::original(400).integrator,
+        Integrator::Euler,
+        "the default"
+    );
 }

@@ -59,8 +59,9 @@ pub struct RawDcConfig {
     /// Adaptive threshold increment per spike, mV.
     #[serde(default = "default_theta_plus")]
     pub theta_plus: f32,
-    /// Membrane integrator: `exponential_euler` (default, stable at every
-    /// size) or `euler` (the original's forward Euler, clamped).
+    /// Membrane integrator: `euler` (default: the original's forward Euler,
+    /// clamped to `[E_inh, E_exc]`) or `exponential_euler` (exact for a
+    /// step's frozen conductances).
     #[serde(default = "default_integrator")]
     pub integrator: String,
     /// Spike timer and refractoriness: `original` (Brian 1 as the original
@@ -122,7 +123,7 @@ fn default_repeats() -> usize {
     1
 }
 fn default_integrator() -> String {
-    "exponential_euler".into()
+    "euler".into()
 }
 fn default_spike_timer() -> String {
     "original".into()
@@ -186,7 +187,7 @@ pub struct DcPlan {
     pub checkpoint_every: usize,
     /// `dc_original` or `exp_stdp`.
     pub rule: String,
-    /// `exponential_euler` or `euler`.
+    /// `euler` or `exponential_euler`.
     pub integrator: String,
     /// `original` or `brian2_port`.
     pub spike_timer: String,
@@ -273,7 +274,7 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
             return Err(err(
                 path,
                 "integrator",
-                format!("`{other}`: expected exponential_euler or euler"),
+                format!("`{other}`: expected euler or exponential_euler"),
             ));
         }
     };
