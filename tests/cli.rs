@@ -257,6 +257,24 @@ fn diehl_cook_run_writes_records_summary_and_figures() {
     assert!((0.0..=100.0).contains(&acc));
     assert!(summary["command"].as_str().unwrap().contains("dc"));
     fails_with(&stdp(&args), &["--force"]);
+    let shown = stdp(&["inspect", &o]);
+    assert!(
+        shown.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shown.stderr)
+    );
+    let text = String::from_utf8_lossy(&shown.stdout);
+    for needle in [
+        "Diehl & Cook run",
+        "test accuracy",
+        "10 excitatory neurons",
+        "n_exc = 10",
+    ] {
+        assert!(
+            text.contains(needle),
+            "inspect output lacks {needle:?}: {text}"
+        );
+    }
 }
 
 #[test]

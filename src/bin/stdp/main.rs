@@ -15,6 +15,7 @@ use stdp_harness::grid::slurm::SlurmOptions;
 use stdp_harness::harness::checkpoint::{CHECKPOINT_FILE, checkpoint_step};
 use stdp_harness::harness::{RunOptions, run};
 use stdp_harness::record::frame::to_frame;
+use stdp_harness::record::h5::{get_1d, get_2d, get_scalar, get_str, open_file};
 use stdp_harness::record::result_file::{RESULT_FILE, read_result};
 
 mod grid_cmd;
@@ -385,6 +386,80 @@ fn dc_cmd(
     Ok(())
 }
 
+/// Training examples done, when `ckpt` is a Diehl & Cook checkpoint.
+fn dc_checkpoint_done(ckpt: &Path) -> Option<u64> {
+    let f = open_file(ckpt).ok()?;
+    get_scalar::<u64>(&f, "done", ckpt).ok()
+}
+
+/// Whether `file` is a Diehl & Cook result file (it has `evaluated_on`).
+fn is_dc_result(file: &Path) -> bool {
+    open_file(file).is_ok_and(|f| f.attr("evaluated_on").is_ok())
+}
+
+/// What `stdp inspect` shows of a Diehl & Cook run: its config, accuracy,
+/// neurons and thresholds, and the summary's health counters.
+fn inspect_dc(dir: &Path, file: &Path) -> anyhow::Result<()> {
+    let f = open_file(file).with_context(|| format!("opening {}", file.display()))?;
+    let name = get_str(&f, "name", file)?;
+    let version = get_str(&f, "crate_version", file)?;
+    let seed: u64 = get_scalar(&f, "seed", file)?;
+    let acc: f64 = get_scalar(&f, "accuracy_percent", file)?;
+    let std = get_scalar::<f64>(&f, "accuracy_std_percent", file).unwrap_or(0.0);
+    let on = get_str(&f, "evaluated_on", file)?;
+    let theta: ndarray::Array1<f32> = get_1d(&f, "theta", file)?;
+    let assign: ndarray::Array1<i8> = get_1d(&f, "assignments", file)?;
+    let w: ndarray::Array2<f32> = get_2d(&f, "weights", file)?;
+    println!(
+        "{}: Diehl & Cook run `{name}` (stdp-harness {version}), seed {seed}",
+        file.display()
+    );
+    println!(
+        "{on} accuracy {acc:.2} ± {std:.2} %; {} excitatory neurons ({} unassigned), weights {}x{}",
+        theta.len(),
+        assign.iter().filter(|&&a| a < 0).count(),
+        w.nrows(),
+        w.ncols()
+    );
+    let per_class: Vec<String> = (0..10)
+        .map(|c| format!("{c}:{}", assign.iter().filter(|&&a| a == c).count()))
+        .collect();
+    println!("neurons per class: {}", per_class.join(" "));
+    let (lo, hi) = theta
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
+    println!(
+        "theta: mean {:.2} mV, min {lo:.2}, max {hi:.2}",
+        theta.mean().unwrap_or(f32::NAN)
+    );
+    let summary = dir.join("summary.json");
+    if let Ok(text) = std::fs::read_to_string(&summary) {
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("reading {}", summary.display()))?;
+        for key in [
+            "train_examples",
+            "showings_per_example",
+            "spikes_per_example",
+            "max_exc_spikes_in_step",
+            "overshoot_steps",
+            "integrator",
+            "spike_timer",
+            "input_delay_ms",
+            "ms_per_train_example",
+            "wall_time_s",
+            "command",
+        ] {
+            if let Some(x) = v.get(key) {
+                println!("{key}: {x}");
+            }
+        }
+    }
+    println!("\nconfig:\n{}", get_str(&f, "config", file)?.trim_end());
+    Ok(())
+}
+
 fn inspect(path: &Path) -> anyhow::Result<()> {
     widen_table_display();
     let (dir, file) = if path.is_dir() {
@@ -398,6 +473,13 @@ fn inspect(path: &Path) -> anyhow::Result<()> {
     if !file.exists() && path.is_dir() {
         let ckpt = dir.join(CHECKPOINT_FILE);
         if ckpt.exists() {
+            if let Some(done) = dc_checkpoint_done(&ckpt) {
+                println!(
+                    "{}: unfinished Diehl & Cook run, checkpoint after {done} training examples; run the same command again to resume",
+                    dir.display()
+                );
+                return Ok(());
+            }
             let step = checkpoint_step(&ckpt)?;
             println!(
                 "{}: unfinished run, checkpoint at step {step}; run the same command again to resume",
@@ -409,6 +491,9 @@ fn inspect(path: &Path) -> anyhow::Result<()> {
             "{}: no {RESULT_FILE} and no {CHECKPOINT_FILE}: not a run directory",
             dir.display()
         );
+    }
+    if is_dc_result(&file) {
+        return inspect_dc(&dir, &file);
     }
     let r = read_result(&file)?;
     println!(
