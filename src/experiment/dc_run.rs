@@ -149,6 +149,11 @@ pub fn run_dc(
     let train = load_sized(&opts.mnist_dir, Split::Train, 28, 28)?;
     let test = load_sized(&opts.mnist_dir, Split::Test, 28, 28)?;
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    // --force replaces the old run from the start (as `stdp run --force`): a
+    // killed forced run must not leave the previous result beside its checkpoint.
+    if opts.force && result_path.exists() {
+        std::fs::remove_file(&result_path).map_err(|e| Error::io(&result_path, e))?;
+    }
     let n = plan.params.n_exc;
     let t0 = Instant::now();
     let mut net = DiehlCook::new(plan.params, plan.seed);
