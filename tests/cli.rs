@@ -300,28 +300,17 @@ fn diehl_cook_config_errors_are_named() {
             &["diehl_cook_quick.toml", key],
         );
     }
-    fails_with(
-        &stdp(&[
-            "dc",
-            &q,
-            "--set",
-            "evaluate_on=validation",
-            "--set",
-            "train_examples=50001",
-        ]),
-        &["evaluate_on", "50000"],
-    );
-    fails_with(
-        &stdp(&[
-            "dc",
-            &q,
-            "--set",
-            "evaluate_on=validation",
-            "--set",
-            "label_examples=60000",
-        ]),
-        &["label_examples", "50000"],
-    );
+    // Validation images are training images 50,000-59,999: neither training
+    // nor labelling may reach them.
+    for (set, key) in [
+        ("train_examples=50001", "evaluate_on"),
+        ("label_examples=60000", "label_examples"),
+    ] {
+        fails_with(
+            &stdp(&["dc", &q, "--set", "evaluate_on=validation", "--set", set]),
+            &[key, "50000"],
+        );
+    }
     let d = tempfile::tempdir().unwrap();
     fails_with(
         &stdp(&[
