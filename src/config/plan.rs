@@ -37,7 +37,8 @@ pub struct Plan {
     pub record: RecordPlan,
     /// The resolved config (file + `--set`), as TOML: what is stored with the results.
     pub resolved_toml: String,
-    /// FNV-1a hash of `resolved_toml`, hex: identifies the config of a checkpoint.
+    /// FNV-1a hash of `resolved_toml`, hex ([`fnv1a_hex`]): identifies the
+    /// config of a checkpoint.
     pub config_hash: String,
 }
 
@@ -80,7 +81,12 @@ pub struct RecordPlan {
     pub csv: bool,
 }
 
-/// 64-bit FNV-1a of `bytes`, as 16 hex digits (stable across versions and platforms).
+/// 64-bit FNV-1a of `bytes`, as 16 hex digits: the same bytes give the same
+/// hash on every platform and version. A config's hash is taken over its
+/// resolved TOML as `toml` serialises it, so it is stable as long as that
+/// text is: a new config key, or a `toml`/`serde` upgrade that formats
+/// differently, changes it (and with it grid point ids and the checkpoints a
+/// run accepts).
 pub fn fnv1a_hex(bytes: &[u8]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {

@@ -1,4 +1,7 @@
-//! Everything that leaves the process as a file: weights, statistics, result files, checkpoints.
+//! Everything that leaves the process as a file: weights, statistics, result
+//! files, figures, the run-directory lock. (Checkpoints are written by the
+//! experiments that own their state: `harness::checkpoint`,
+//! `experiment::dc_checkpoint`.)
 
 pub mod atomic;
 pub mod frame;
