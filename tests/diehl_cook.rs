@@ -19,10 +19,10 @@ fn learning_presentations_normalise_spike_and_change_weights() {
     }
     assert!(spikes > 0, "the layer fired");
     // Columns were scaled to 78 before the last example, then learning moved them a little.
-    for s in net.w.sum_axis(ndarray::Axis(0)).iter() {
+    for s in net.weights().sum_axis(ndarray::Axis(0)).iter() {
         assert!((s - 78.0).abs() < 2.0, "column sum {s}");
     }
-    assert!(net.w.iter().all(|&x| (0.0..=1.0).contains(&x)));
+    assert!(net.weights().iter().all(|&x| (0.0..=1.0).contains(&x)));
     assert!(
         net.exc.theta.iter().zip(&theta0).any(|(a, b)| a > b),
         "θ grew for neurons that fired"
@@ -34,11 +34,11 @@ fn frozen_presentations_change_neither_weights_nor_thresholds() {
     let test = load(&bundled_dir(), Split::Test).unwrap().truncated(3);
     let mut net = DiehlCook::new(DcParams::original(20), 4);
     net.normalise();
-    let (w0, theta0) = (net.w.clone(), net.exc.theta.clone());
+    let (w0, theta0) = (net.weights().to_owned(), net.exc.theta.clone());
     for k in 0..3 {
         net.present(test.image(k), false).unwrap();
     }
-    assert_eq!(net.w, w0);
+    assert_eq!(net.weights(), w0);
     assert_eq!(net.exc.theta, theta0);
 }
 
@@ -62,16 +62,16 @@ fn the_seed_rule_drives_the_same_network() {
         // What normalisation and the rule's clip to [0.01, w_b] alone would
         // make of the weights.
         let mut reference = DiehlCook::new(params, 5);
-        reference.w.assign(&net.w);
+        reference.set_weights(net.weights().to_owned()).unwrap();
         reference.normalise();
-        reference.w.mapv_inplace(|x| x.clamp(0.01, 1.0));
+        let expected = reference.weights().mapv(|x| x.clamp(0.01, 1.0));
         let p = net.present(train.image(k), true).unwrap();
         for (j, &c) in p.counts.iter().enumerate() {
             let diff = net
-                .w
+                .weights()
                 .column(j)
                 .iter()
-                .zip(reference.w.column(j))
+                .zip(expected.column(j))
                 .map(|(a, b)| (a - b).abs())
                 .fold(0.0f32, f32::max);
             if c > 0 {
@@ -89,7 +89,7 @@ fn the_seed_rule_drives_the_same_network() {
     }
     assert!(changed > 0 && kept > 0, "{changed} changed, {kept} kept");
     assert!(
-        net.w.iter().all(|&x| (0.01..=1.0).contains(&x)),
+        net.weights().iter().all(|&x| (0.01..=1.0).contains(&x)),
         "seed rule clips to [0.01, w_b]"
     );
 }
@@ -147,8 +147,8 @@ fn delays_leave_the_initial_weights_of_a_seed_unchanged() {
     let mut off = DcParams::original(30);
     off.input_delay_ms = [0.0, 0.0];
     assert_eq!(
-        DiehlCook::new(off, 4).w,
-        DiehlCook::new(DcParams::original(30), 4).w
+        DiehlCook::new(off, 4).weights(),
+        DiehlCook::new(DcParams::original(30), 4).weights()
     );
 }
 

@@ -98,7 +98,7 @@ pub fn write_dc_checkpoint(
             stats.max_exc_spikes_in_step,
             p,
         )?;
-        put(&f, "w", &net.w, p)?;
+        put(&f, "w", &net.weights(), p)?;
         for (prefix, pop) in [("exc", &net.exc), ("inh", &net.inh)] {
             for (name, v) in POP_FIELDS.iter().zip(pop_fields(pop)) {
                 put(&f, &format!("{prefix}_{name}"), &Array1::from(v.clone()), p)?;
@@ -182,10 +182,10 @@ pub fn read_dc_checkpoint(
         )
     };
     let w: Array2<f32> = get_2d(&f, "w", path)?;
-    if w.dim() != net.w.dim() {
+    if w.dim() != net.weights().dim() {
         return Err(bad("weights"));
     }
-    net.w = w;
+    net.set_weights(w)?;
     for prefix in ["exc", "inh"] {
         let pop = if prefix == "exc" {
             &mut net.exc

@@ -313,7 +313,7 @@ pub fn run_dc(
     write_parquet(&out.join("training_curve.parquet"), &mut df)?;
     receptive_fields(
         &out.join("receptive_fields.png"),
-        net.w.view(),
+        net.weights(),
         train.rows,
         train.cols,
     )?;
@@ -343,7 +343,7 @@ pub fn run_dc(
         set_scalar(&file, "accuracy_percent", acc, p)?;
         set_scalar(&file, "accuracy_std_percent", acc_std, p)?;
         set_str(&file, "evaluated_on", plan.evaluate_on.name(), p)?;
-        put(&file, "weights", &net.w, p)?;
+        put(&file, "weights", &net.weights(), p)?;
         put(&file, "theta", &aview1(&net.exc.theta), p)?;
         put(&file, "assignments", &aview1(&assignments), p)?;
         put(&file, "label_rates", &label_rates, p)?;

@@ -28,7 +28,7 @@
 //! excitatory conductances (or to the delay ring), a postsynaptic spike
 //! touches one column.
 
-use ndarray::{Array2, ArrayViewMut2};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -156,8 +156,9 @@ crate::math::simd::dispatch!(fn add_scalar(x: &mut [f32], a: f32) => add_scalar_
 pub struct DiehlCook {
     /// Parameters.
     pub params: DcParams,
-    /// Input weights `(n_input, n_exc)`.
-    pub w: Array2<f32>,
+    /// Input weights `(n_input, n_exc)` (read with [`weights`](Self::weights),
+    /// replace with [`set_weights`](Self::set_weights)).
+    w: Array2<f32>,
     /// Excitatory population.
     pub exc: LifPopulation,
     /// Inhibitory population.
@@ -262,6 +263,26 @@ impl DiehlCook {
             t: 0,
             stats: DcStats::default(),
         }
+    }
+
+    /// Input weights `(n_input, n_exc)`.
+    pub fn weights(&self) -> ArrayView2<'_, f32> {
+        self.w.view()
+    }
+
+    /// Replaces the input weights (same shape), telling the plasticity rule
+    /// that every weight may have changed (the seed's rule then clips all of
+    /// them at its next update).
+    pub fn set_weights(&mut self, w: Array2<f32>) -> Result<()> {
+        if w.dim() != self.w.dim() {
+            let (a, b) = self.w.dim();
+            return Err(crate::error::Error::shape("weights", &[a, b], w.shape()));
+        }
+        self.w = w;
+        if let Rule::Exp(r) = &mut self.rule {
+            r.evolver.weights_replaced();
+        }
+        Ok(())
     }
 
     /// The input delays, when there are any.
