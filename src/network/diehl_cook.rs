@@ -279,10 +279,16 @@ impl DiehlCook {
             return Err(crate::error::Error::shape("weights", &[a, b], w.shape()));
         }
         self.w = w;
+        self.weights_rewritten();
+        Ok(())
+    }
+
+    /// Tells the seed's rule that every weight may have changed outside it
+    /// (its events path then clips all of `W` at the next update).
+    fn weights_rewritten(&mut self) {
         if let Rule::Exp(r) = &mut self.rule {
             r.evolver.weights_replaced();
         }
-        Ok(())
     }
 
     /// The input delays, when there are any.
@@ -418,9 +424,7 @@ impl DiehlCook {
             }
         }
         self.col_scale = sums;
-        if let Rule::Exp(r) = &mut self.rule {
-            r.evolver.weights_replaced();
-        }
+        self.weights_rewritten();
     }
 
     /// Shows one image (with rests and intensity retries) and returns the
