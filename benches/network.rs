@@ -1,9 +1,12 @@
 //! `diehl_cook` group: one full example (350 ms presentation + 150 ms rest at
 //! dt 0.5 ms, intensity retries included) of the faithful Diehl & Cook network
-//! (input delays, Brian 1 refractoriness, exponential Euler) on one core.
+//! (input delays, Brian 1 refractoriness, clamped forward Euler) on one core,
+//! and from 1600 neurons up on two threads too (`DiehlCook::set_threads`).
 //!
 //! - `train_example/{100,400,1600,6400}`: learning on (the original rule);
-//! - `test_example/{400,6400}`: frozen (labelling and test presentations);
+//! - `test_example/{400,1600,6400}`: frozen (labelling and test presentations);
+//! - `train_example_2threads/{1600,6400}`, `test_example_2threads/{1600,6400}`:
+//!   the same on two threads;
 //! - `train_example_exp_stdp/{400,1600}`: learning with the seed's rule.
 //!
 //! Each network is first trained on a few hundred examples (fewer at 6400)
@@ -65,7 +68,7 @@ fn network(c: &mut Criterion) {
                 k += 1;
             })
         });
-        if n == 400 || n == 6400 {
+        if n >= 400 {
             g.bench_function(format!("test_example/{n}"), |b| {
                 b.iter(|| {
                     net.present(train.image(k % train.len()), false)
@@ -73,6 +76,21 @@ fn network(c: &mut Criterion) {
                     k += 1;
                 })
             });
+        }
+        if n >= 1600 {
+            net.set_threads(2);
+            for (id, learning) in [
+                ("train_example_2threads", true),
+                ("test_example_2threads", false),
+            ] {
+                g.bench_function(format!("{id}/{n}"), |b| {
+                    b.iter(|| {
+                        net.present(train.image(k % train.len()), learning)
+                            .expect("present");
+                        k += 1;
+                    })
+                });
+            }
         }
         if n == 400 || n == 1600 {
             let mut k = 0;

@@ -49,6 +49,7 @@ pub mod neuron;
 pub mod par;
 pub mod record;
 pub mod synapse;
+pub mod team;
 pub mod workload;
 
 pub use error::{Error, Result};

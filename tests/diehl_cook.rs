@@ -99,21 +99,32 @@ fn an_input_spike_reaches_each_neuron_exactly_after_its_drawn_delay() {
     use rand::SeedableRng;
     use stdp_harness::network::delays::InputDelays;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
-    let (n_in, n) = (5, 64);
+    let (n_in, n) = (5, 200);
     let mut d = InputDelays::draw(n_in, n, [0.0, 10.0], 0.5, &mut rng).unwrap();
-    let row: Vec<f32> = (0..n).map(|j| 1.0 + j as f32).collect();
+    let mut w = ndarray::Array2::<f32>::zeros((n_in, n));
+    for j in 0..n {
+        w[[2, j]] = 1.0 + j as f32;
+    }
     let t_spike = 37u64;
     let mut arrival = vec![None; n];
+    // The ring split in uneven column ranges, as several threads use it.
+    let bounds = [0, 64, 192, 200];
     for t in 30..80u64 {
-        if t == t_spike {
-            d.emit(t, 2, &row);
-        }
+        let inputs: &[u32] = if t == t_spike { &[2] } else { &[] };
         let mut ge = vec![0.0f32; n];
-        d.deliver(t, &mut ge);
+        let (tables, rings) = d.split(&bounds);
+        let mut rest = &mut ge[..];
+        for (k, mut ring) in rings.into_iter().enumerate() {
+            let (a, b) = (bounds[k], bounds[k + 1]);
+            let (head, tail) = std::mem::take(&mut rest).split_at_mut(b - a);
+            rest = tail;
+            let cols = w.slice(ndarray::s![.., a..b]);
+            ring.propagate(t, inputs, &cols, tables, head);
+        }
         for (j, &g) in ge.iter().enumerate() {
             if g != 0.0 {
                 assert!(arrival[j].is_none(), "neuron {j} received twice");
-                assert_eq!(g, row[j], "the whole weight arrives at once");
+                assert_eq!(g, w[[2, j]], "the whole weight arrives at once");
                 arrival[j] = Some(t);
             }
         }
@@ -188,4 +199,87 @@ fn a_large_layer_stays_finite_and_in_range_while_learning() {
         Integrator::Euler,
         "the default"
     );
+}
+
+/// Everything a step leaves behind that later steps or the records read.
+fn state(net: &DiehlCook) -> (Vec<f32>, Vec<Vec<f32>>, Vec<Vec<u32>>) {
+    let pops = [&net.exc, &net.inh];
+    let mut floats: Vec<Vec<f32>> = pops
+        .iter()
+        .flat_map(|p| {
+            [
+                p.v.clone(),
+                p.ge.clone(),
+                p.gi.clone(),
+                p.theta.clone(),
+                p.timer.clone(),
+            ]
+        })
+        .collect();
+    floats.extend(net.rule_traces().expect("settled between examples"));
+    let ages = pops.iter().map(|p| p.since_spike.clone()).collect();
+    (net.weights().iter().copied().collect(), floats, ages)
+}
+
+#[test]
+fn every_thread_count_gives_bitwise_the_same_network() {
+    // 200 neurons split into ranges of whole 64-neuron blocks (1, 2 and 4
+    // ranges, the last one short): learning with both rules, delays on and off, then frozen
+    // presentations. Spike counts and the whole state must match exactly.
+    use stdp_harness::neuron::lif::Integrator;
+    let train = load(&bundled_dir(), Split::Train).unwrap().truncated(3);
+    let exp = Plasticity::ExpStdp {
+        params: ExpStdpParams {
+            eta: 0.01,
+            ..ExpStdpParams::default()
+        }
+        .check()
+        .unwrap(),
+        tau_pre_ms: 20.0,
+        tau_post_ms: 20.0,
+    };
+    let mut cases = Vec::new();
+    for (delays, plasticity, integrator) in [
+        ([0.0, 10.0], None, Integrator::Euler),
+        ([0.0, 0.0], None, Integrator::ExponentialEuler),
+        ([0.0, 10.0], Some(exp), Integrator::Euler),
+    ] {
+        let mut p = DcParams::original(200);
+        p.input_delay_ms = delays;
+        p.integrator = integrator;
+        // Inhibition strong enough and input intense enough that both
+        // populations fire in the few steps simulated.
+        p.intensity = 6.0;
+        if let Some(rule) = plasticity {
+            p.plasticity = rule;
+        }
+        cases.push(p);
+    }
+    for params in cases {
+        let run = |threads: usize| {
+            let mut net = DiehlCook::new(params, 7);
+            net.set_threads(threads);
+            // Ranges of whole 64-neuron blocks: 200 neurons make 1, 2, 2, 4, 4.
+            assert_eq!(net.threads(), [1, 2, 2, 4, 4][threads - 1]);
+            let mut counts = Vec::new();
+            for k in 0..3 {
+                counts.push(net.present(train.image(k), true).unwrap().counts);
+            }
+            counts.push(net.present(train.image(0), false).unwrap().counts);
+            (counts, state(&net), net.stats())
+        };
+        let one = run(1);
+        assert!(
+            one.0.iter().flatten().sum::<u32>() > 0,
+            "the layer fired ({params:?})"
+        );
+        for threads in [2, 3, 4, 5] {
+            assert!(
+                run(threads) == one,
+                "{threads} threads differ from one ({:?}, {:?})",
+                params.plasticity,
+                params.input_delay_ms
+            );
+        }
+    }
 }

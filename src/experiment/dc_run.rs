@@ -48,6 +48,10 @@ pub struct DcRunOptions {
     pub force: bool,
     /// The command line, stored in the summary.
     pub command: String,
+    /// Threads sharing each step of the network (column ranges of the
+    /// current rayon pool, [`DiehlCook::set_threads`]); 1 on the calling
+    /// thread. The results do not depend on it.
+    pub threads: usize,
 }
 
 /// The outcome, also written to `summary.json`.
@@ -109,6 +113,9 @@ pub struct DcSummary {
     pub ms_per_train_example: f64,
     /// Wall time per frozen (labelling or test) example, ms.
     pub ms_per_frozen_example: f64,
+    /// Threads that shared each network step (the timings depend on it,
+    /// the results do not).
+    pub threads: usize,
     /// Seed.
     pub seed: u64,
     /// Config hash (FNV-1a of the resolved config).
@@ -157,6 +164,7 @@ pub fn run_dc(
     let n = plan.params.n_exc;
     let t0 = Instant::now();
     let mut net = DiehlCook::new(plan.params, plan.seed);
+    net.set_threads(opts.threads);
     let ckpt = out.join(DC_CHECKPOINT);
     if opts.force && ckpt.exists() {
         std::fs::remove_file(&ckpt).map_err(|e| Error::io(&ckpt, e))?;
@@ -291,6 +299,7 @@ pub fn run_dc(
         training_curve: curve.clone(),
         wall_time_s: train_before + t0.elapsed().as_secs_f64(),
         ms_per_train_example: 1e3 * train_s / plan.train_examples as f64,
+        threads: net.threads(),
         ms_per_frozen_example: 1e3 * frozen_s
             / (plan.label_examples + plan.test_repeats * m) as f64,
         seed: plan.seed,

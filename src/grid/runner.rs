@@ -127,6 +127,8 @@ fn run_point(grid: &PlannedGrid, p: &PlannedPoint, opts: &GridRunOptions) -> Res
                     mnist_dir: opts.mnist_dir.clone(),
                     force: false,
                     command: opts.command.clone(),
+                    // One point per thread: each network on its own thread.
+                    threads: 1,
                 },
                 &|_, _| {},
             )?;

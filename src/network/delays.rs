@@ -10,7 +10,10 @@
 //! slot (Brian 1's `_delayedreaction`). A delay of 0 arrives in the step of
 //! the spike, as without delays.
 
+use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 use rand::Rng;
+
+use crate::synapse::dc_original::{DelayTables, split_columns};
 
 /// Per-synapse input delays and the conductance still in flight.
 #[derive(Clone, Debug)]
@@ -101,34 +104,27 @@ impl InputDelays {
         self.slots - 1
     }
 
-    /// Input `i` spikes in step `t` with weights `row` (`W[i, :]`): each
-    /// weight joins the slot of its arrival step.
-    pub fn emit(&mut self, t: u64, i: usize, row: &[f32]) {
-        let n = self.n;
-        let base = (t % self.slots as u64) as usize;
-        let (slots, delays, pending) = (
-            self.slots,
-            &self.steps[i * n..(i + 1) * n],
-            &mut self.pending,
-        );
-        for (j, (&w, &d)) in row[..n].iter().zip(delays).enumerate() {
-            let mut s = base + usize::from(d);
-            if s >= slots {
-                s -= slots;
-            }
-            pending[s * n + j] += w;
-        }
-    }
-
-    /// Adds what is due in step `t` to `ge` and empties that slot.
-    pub fn deliver(&mut self, t: u64, ge: &mut [f32]) {
-        let n = self.n;
-        let s = (t % self.slots as u64) as usize;
-        let due = &mut self.pending[s * n..(s + 1) * n];
-        for (g, p) in ge[..n].iter_mut().zip(due.iter_mut()) {
-            *g += *p;
-            *p = 0.0;
-        }
+    /// The delay tables (read by the rule) and the ring split at the
+    /// ascending `bounds` (first 0, last `n`) into column ranges that
+    /// propagate independently ([`DelayRing::propagate`]).
+    pub fn split(&mut self, bounds: &[usize]) -> (DelayTables<'_>, Vec<DelayRing<'_>>) {
+        let view = ArrayViewMut2::from_shape((self.slots, self.n), &mut self.pending[..])
+            .expect("the ring is (slots, n)");
+        let rings = split_columns(view, bounds)
+            .into_iter()
+            .zip(bounds)
+            .map(|(pending, &first)| DelayRing {
+                first,
+                n: self.n,
+                slots: self.slots,
+                pending,
+            })
+            .collect();
+        let tables = DelayTables {
+            steps: &self.steps,
+            steps_t: &self.steps_t,
+        };
+        (tables, rings)
     }
 
     /// The pending conductance ring, `(slots, n)` row-major (for checkpoints).
@@ -143,6 +139,75 @@ impl InputDelays {
         }
         self.pending.copy_from_slice(p);
         true
+    }
+}
+
+/// Columns `first..first + width` of the pending-conductance ring (see
+/// [`InputDelays::split`]).
+#[derive(Debug)]
+pub struct DelayRing<'a> {
+    first: usize,
+    n: usize,
+    slots: usize,
+    /// `(slots, width)`, rows with the full ring's stride.
+    pending: ArrayViewMut2<'a, f32>,
+}
+
+/// Columns per block of [`DelayRing::propagate`]: the block's ring slots
+/// (21 × 256 floats at the original's delays) stay in L1 while every input
+/// spike of the step is added.
+const BLOCK: usize = 256;
+
+impl DelayRing<'_> {
+    /// Step `t` of this column range: each input spike `i` in `inputs` puts
+    /// `W[i, j]` (`w` holds the range's columns) into the slot of its
+    /// arrival, `t + d_ij`; then what is due in step `t` is added to `ge`
+    /// (the range's conductances) and the slot emptied. Per neuron the same
+    /// additions in the same order (inputs in order, then delivery) as one
+    /// spike at a time over the whole row.
+    pub fn propagate(
+        &mut self,
+        t: u64,
+        inputs: &[u32],
+        w: &ArrayView2<f32>,
+        tables: DelayTables,
+        ge: &mut [f32],
+    ) {
+        let (first, n, slots) = (self.first, self.n, self.slots);
+        let width = self.pending.ncols();
+        let base = (t % slots as u64) as usize;
+        // Element offset of the slot a delay of `d` steps lands in, this step
+        // (indexed by the u8 delay: no bounds test in the loop).
+        let stride = self.pending.stride_of(Axis(0)) as usize;
+        let mut offset = [0usize; 256];
+        for (d, o) in offset.iter_mut().enumerate().take(slots) {
+            *o = ((base + d) % slots) * stride;
+        }
+        let ring = self.pending.as_mut_ptr();
+        for c0 in (0..width).step_by(BLOCK) {
+            let c1 = (c0 + BLOCK).min(width);
+            for &i in inputs {
+                let i = i as usize;
+                let wr = &w.row(i).to_slice().expect("rows are contiguous")[c0..c1];
+                let dr = &tables.steps[i * n + first + c0..i * n + first + c1];
+                for (jj, (&x, &d)) in wr.iter().zip(dr).enumerate() {
+                    let o = offset[usize::from(d)] + c0 + jj;
+                    // SAFETY: `d < slots` (delays are drawn below `slots`), so
+                    // `o = slot·stride + column` with `slot < slots` and
+                    // `column < width`: an element of this range's view.
+                    unsafe { *ring.add(o) += x };
+                }
+            }
+        }
+        let due = self
+            .pending
+            .row_mut(base)
+            .into_slice()
+            .expect("ring rows are contiguous");
+        for (g, p) in ge[..width].iter_mut().zip(due.iter_mut()) {
+            *g += *p;
+            *p = 0.0;
+        }
     }
 }
 

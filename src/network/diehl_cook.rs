@@ -32,13 +32,20 @@ use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::delays::{InputDelays, max_delay_steps};
+use std::sync::Mutex;
+
+use super::delays::{DelayRing, InputDelays, max_delay_steps};
 use crate::error::Result;
-use crate::neuron::lif::{AdaptiveThreshold, Integrator, LifParams, LifPopulation};
+use crate::neuron::lif::{
+    AdaptiveThreshold, Integrator, LifParams, LifPopulation, LifSlice, split_ranges,
+};
 use crate::neuron::poisson::{SpikeTrain, encode};
-use crate::synapse::dc_original::{DcStdp, DcStdpParams};
+use crate::synapse::dc_original::{
+    DcStdp, DcStdpParams, DelayTables, RuleColumns, RuleShared, split_columns,
+};
 use crate::synapse::exp_stdp::projection::axpy;
 use crate::synapse::exp_stdp::{EvolveInputs, Evolver, ValidExpStdpParams};
+use crate::team::Team;
 
 /// The plasticity rule of the input connections.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -174,6 +181,12 @@ pub struct DiehlCook {
     /// Steps simulated so far (the clock of the delay rings).
     t: u64,
     stats: DcStats,
+    /// Column ranges stepped at once, `[0, …, n_exc]` (see [`set_threads`](Self::set_threads)).
+    bounds: Vec<usize>,
+    /// Per range: its spikes of the step and scratch.
+    scratch: Vec<TileScratch>,
+    /// The threads that step the ranges (none for one range).
+    team: Option<Team>,
 }
 
 /// Health counters of a run (see the module docs of [`crate::neuron::lif`]).
@@ -262,6 +275,9 @@ impl DiehlCook {
             col_scale: Vec::new(),
             t: 0,
             stats: DcStats::default(),
+            bounds: vec![0, n],
+            scratch: vec![TileScratch::default()],
+            team: None,
         }
     }
 
@@ -452,12 +468,13 @@ impl DiehlCook {
             );
             counts.fill(0);
             for t in 0..n_present {
-                self.step(train.at(t), learning, Some(&mut counts))?;
+                self.step(train.at(t), learning, Some(&mut counts[..]))?;
             }
             self.train = train;
             for _ in 0..n_rest {
                 self.step(&[], learning, None)?;
             }
+            self.flush_inhibition();
             let total: u32 = counts.iter().sum();
             if total >= p.min_spikes || showings > p.max_retries {
                 return Ok(Presentation { counts, showings });
@@ -466,94 +483,144 @@ impl DiehlCook {
         }
     }
 
-    /// One step: neurons, then the spikes of this step propagate and learn.
-    fn step(
-        &mut self,
-        inputs: &[u32],
-        learning: bool,
-        counts: Option<&mut Vec<u32>>,
-    ) -> Result<()> {
+    /// One step: neurons, then the spikes of this step propagate and learn,
+    /// on every column range at once (see [`set_threads`](Self::set_threads)).
+    /// The inhibitory spikes of the step reach the excitatory neurons at the
+    /// start of the next step (or in [`flush_inhibition`](Self::flush_inhibition)):
+    /// nothing reads `gi` in between, so this is the same as adding them at
+    /// the end of this one, and it spares a second meeting of the threads.
+    fn step(&mut self, inputs: &[u32], learning: bool, counts: Option<&mut [u32]>) -> Result<()> {
         let p = self.params;
+        let t = self.t;
+        let bounds = std::mem::take(&mut self.bounds);
+        let ranges = bounds.len() - 1;
+        let dc_learning = learning && matches!(self.rule, Rule::Dc(_));
+        if let Rule::Dc(r) = &mut self.rule
+            && learning
+        {
+            r.begin_step(t, inputs);
+        }
+        let exc = self.exc.split(&bounds);
+        let inh = self.inh.split(&bounds);
+        let w = split_columns(self.w.view_mut(), &bounds);
+        let (tables, rings): (_, Vec<Option<DelayRing>>) = match &mut self.delays {
+            Some(d) => {
+                let (tables, rings) = d.split(&bounds);
+                (Some(tables), rings.into_iter().map(Some).collect())
+            }
+            None => (None, (0..ranges).map(|_| None).collect()),
+        };
+        let (rule, rule_cols): (_, Vec<Option<RuleColumns>>) = match &mut self.rule {
+            Rule::Dc(r) if learning => {
+                let (shared, cols) = r.columns(&bounds);
+                (Some(shared), cols.into_iter().map(Some).collect())
+            }
+            _ => (None, (0..ranges).map(|_| None).collect()),
+        };
+        let counts: Vec<Option<&mut [u32]>> = match counts {
+            Some(c) => split_ranges(c, &bounds).into_iter().map(Some).collect(),
+            None => (0..ranges).map(|_| None).collect(),
+        };
+        let shared = StepShared {
+            params: p,
+            t,
+            inputs,
+            inhibition: &self.inh_spikes,
+            learning,
+            tables,
+            rule: rule.as_ref(),
+        };
+        let tiles: Vec<Mutex<Tile>> = exc
+            .into_iter()
+            .zip(inh)
+            .zip(w)
+            .zip(rings)
+            .zip(rule_cols)
+            .zip(counts)
+            .zip(self.scratch.iter_mut())
+            .map(|((((((exc, inh), w), ring), rule), counts), scratch)| {
+                Mutex::new(Tile {
+                    exc,
+                    inh,
+                    w,
+                    ring,
+                    rule,
+                    counts,
+                    scratch,
+                })
+            })
+            .collect();
+        // Each range is locked by the one thread that runs it: never contended.
+        let run = |k: usize| {
+            tiles[k]
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .run(&shared)
+        };
+        match &self.team {
+            Some(team) => team.run(run),
+            None => run(0),
+        }
+        drop(tiles);
+        self.bounds = bounds;
         self.exc_spikes.clear();
         self.inh_spikes.clear();
-        let c_exc = self
-            .exc
-            .step(p.dt_ms, p.integrator, learning, &mut self.exc_spikes);
-        let c_inh = self
-            .inh
-            .step(p.dt_ms, p.integrator, false, &mut self.inh_spikes);
+        let mut clamped = 0;
+        for sc in &self.scratch {
+            self.exc_spikes.extend_from_slice(&sc.exc);
+            self.inh_spikes.extend_from_slice(&sc.inh);
+            clamped += sc.clamped;
+        }
         self.stats.steps += 1;
-        self.stats.overshoot_steps += u64::from(c_exc + c_inh > 0);
+        self.stats.overshoot_steps += u64::from(clamped > 0);
         self.stats.max_exc_spikes_in_step = self
             .stats
             .max_exc_spikes_in_step
             .max(self.exc_spikes.len() as u32);
-
-        // Input spikes: one row of W into the excitatory conductances each,
-        // now or through the delay ring.
-        let ge = &mut self.exc.ge;
-        match &mut self.delays {
-            None => {
-                for &i in inputs {
-                    let row = self.w.row(i as usize);
-                    axpy(ge, 1.0, row.as_slice().expect("W is row-major"));
-                }
-            }
-            Some(d) => {
-                for &i in inputs {
-                    let row = self.w.row(i as usize);
-                    d.emit(self.t, i as usize, row.as_slice().expect("W is row-major"));
-                }
-                d.deliver(self.t, ge);
-            }
-        }
-        for &j in &self.exc_spikes {
-            self.inh.ge[j as usize] += p.w_ei;
-        }
-        // Each inhibitory spike adds w_ie to every other excitatory neuron:
-        // one vectorised pass over all, with the spiking neuron's own value
-        // put back (the same additions, in the same order, as skipping it).
-        for &j in &self.inh_spikes {
-            let own = self.exc.gi[j as usize];
-            add_scalar(&mut self.exc.gi, p.w_ie);
-            self.exc.gi[j as usize] = own;
-        }
-        if let Some(c) = counts {
-            for &j in &self.exc_spikes {
-                c[j as usize] += 1;
-            }
+        if let Rule::Dc(r) = &mut self.rule
+            && dc_learning
+        {
+            r.end_step(inputs, &self.exc_spikes);
         }
         if learning {
-            self.learn(inputs)?;
+            self.learn_exp(inputs)?;
         }
         self.t += 1;
         Ok(())
     }
 
-    fn learn(&mut self, inputs: &[u32]) -> Result<()> {
+    /// Adds the inhibition of the last step's inhibitory spikes to the
+    /// excitatory conductances (done by the next step otherwise; see
+    /// [`step`](Self::step)), so that the state is complete between examples.
+    fn flush_inhibition(&mut self) {
+        let n = self.params.n_exc;
+        let mut gi = self.exc.split(&[0, n]);
+        apply_inhibition(&mut gi[0], &self.inh_spikes, self.params.w_ie);
+        self.inh_spikes.clear();
+    }
+
+    /// Column ranges stepped at once (each on its own thread of a
+    /// [`Team`] when more than one): `threads` ranges of a multiple of 64
+    /// neurons each, fewer when the layer is small. Every neuron and every
+    /// synapse goes through the same arithmetic whatever the ranges, so the
+    /// results are bitwise identical for every count.
+    pub fn set_threads(&mut self, threads: usize) {
+        self.bounds = column_bounds(self.params.n_exc, threads);
+        let ranges = self.bounds.len() - 1;
+        self.scratch.resize_with(ranges, TileScratch::default);
+        self.team = (ranges > 1).then(|| Team::new(ranges));
+    }
+
+    /// Column ranges stepped at once (see [`set_threads`](Self::set_threads)).
+    pub fn threads(&self) -> usize {
+        self.bounds.len() - 1
+    }
+
+    /// The seed's rule, on the whole matrix after the step's spikes.
+    fn learn_exp(&mut self, inputs: &[u32]) -> Result<()> {
         let mut w: ArrayViewMut2<f32> = self.w.view_mut();
         match &mut self.rule {
-            Rule::Dc(r) if r.history.is_some() => {
-                r.decay();
-                let d = self.delays.as_ref().expect("a delayed rule has delays");
-                r.step_delayed(
-                    &mut w,
-                    self.t,
-                    inputs,
-                    &self.exc_spikes,
-                    |i| d.row(i),
-                    |j| d.column(j),
-                );
-            }
-            Rule::Dc(r) => {
-                r.decay();
-                for &i in inputs {
-                    r.on_pre(&mut w, i as usize);
-                }
-                for &j in &self.exc_spikes {
-                    r.on_post(&mut w, j as usize);
-                }
-            }
+            Rule::Dc(_) => {}
             Rule::Exp(r) => {
                 let ExpRule {
                     params,
@@ -587,5 +654,122 @@ impl DiehlCook {
             }
         }
         Ok(())
+    }
+}
+
+/// Column ranges for `threads` threads over `n` neurons: a multiple of 64
+/// neurons per range (whole SIMD blocks, so that no range splits one).
+fn column_bounds(n: usize, threads: usize) -> Vec<usize> {
+    let k = threads.max(1);
+    let width = n.div_ceil(k).div_ceil(64) * 64;
+    let mut bounds: Vec<usize> = (0..=k).map(|r| (r * width).min(n)).collect();
+    bounds.dedup();
+    if bounds.len() == 1 {
+        bounds.push(n);
+    }
+    bounds
+}
+
+/// Each inhibitory spike in `spikes` adds `w_ie` to every other excitatory
+/// neuron of `exc`: one vectorised pass over the range, with the spiking
+/// neuron's own value put back (the same additions, in the same order, as
+/// skipping it).
+fn apply_inhibition(exc: &mut LifSlice, spikes: &[u32], w_ie: f32) {
+    let (first, width) = (exc.first, exc.gi.len());
+    for &j in spikes {
+        let own = (j as usize)
+            .checked_sub(first)
+            .filter(|&l| l < width)
+            .map(|l| (l, exc.gi[l]));
+        add_scalar(exc.gi, w_ie);
+        if let Some((l, g)) = own {
+            exc.gi[l] = g;
+        }
+    }
+}
+
+/// What every column range reads in a step.
+struct StepShared<'a> {
+    params: DcParams,
+    t: u64,
+    inputs: &'a [u32],
+    /// The last step's inhibitory spikes, not yet added.
+    inhibition: &'a [u32],
+    learning: bool,
+    tables: Option<DelayTables<'a>>,
+    rule: Option<&'a RuleShared<'a>>,
+}
+
+/// A column range's spikes of the step, and scratch.
+#[derive(Debug, Default)]
+struct TileScratch {
+    exc: Vec<u32>,
+    inh: Vec<u32>,
+    recent: Vec<u32>,
+    clamped: u32,
+}
+
+/// Neurons `first..first + width` of both populations, with the columns of
+/// `W`, of the delay ring and of the rule's postsynaptic state that belong
+/// to them.
+struct Tile<'a> {
+    exc: LifSlice<'a>,
+    inh: LifSlice<'a>,
+    w: ArrayViewMut2<'a, f32>,
+    ring: Option<DelayRing<'a>>,
+    rule: Option<RuleColumns<'a>>,
+    counts: Option<&'a mut [u32]>,
+    scratch: &'a mut TileScratch,
+}
+
+impl Tile<'_> {
+    /// One step of the range, in the order of the original network: the
+    /// last step's inhibition arrives, both populations step, the input
+    /// spikes propagate (now or into the delay ring), excitatory spikes
+    /// drive their inhibitory partners, then the range learns.
+    fn run(&mut self, s: &StepShared) {
+        let p = &s.params;
+        let first = self.exc.first;
+        apply_inhibition(&mut self.exc, s.inhibition, p.w_ie);
+        let sc = &mut *self.scratch;
+        sc.exc.clear();
+        sc.inh.clear();
+        sc.clamped = self
+            .exc
+            .step(p.dt_ms, p.integrator, s.learning, &mut sc.exc)
+            + self.inh.step(p.dt_ms, p.integrator, false, &mut sc.inh);
+        match (&mut self.ring, s.tables) {
+            (Some(ring), Some(tables)) => {
+                ring.propagate(s.t, s.inputs, &self.w.view(), tables, self.exc.ge);
+            }
+            _ => {
+                for &i in s.inputs {
+                    let row = self.w.row(i as usize);
+                    axpy(
+                        self.exc.ge,
+                        1.0,
+                        row.to_slice().expect("rows are contiguous"),
+                    );
+                }
+            }
+        }
+        for &j in &sc.exc {
+            self.inh.ge[j as usize - first] += p.w_ei;
+        }
+        if let Some(c) = &mut self.counts {
+            for &j in &sc.exc {
+                c[j as usize - first] += 1;
+            }
+        }
+        if let (Some(cols), Some(shared)) = (&mut self.rule, s.rule) {
+            cols.learn(
+                shared,
+                &mut self.w,
+                s.inputs,
+                &sc.exc,
+                s.tables,
+                &mut sc.recent,
+            );
+        }
     }
 }

@@ -392,10 +392,102 @@ impl LifPopulation {
         learning: bool,
         spikes: &mut Vec<u32>,
     ) -> u32 {
+        let n = self.len();
+        self.split(&[0, n])
+            .pop()
+            .expect("one range")
+            .step(dt, integrator, learning, spikes)
+    }
+
+    /// The neurons in `bounds[k]..bounds[k + 1]` as disjoint mutable views
+    /// (`bounds` ascending from 0 to [`len`](Self::len)), to step ranges of
+    /// one population on different threads. Each neuron's arithmetic does
+    /// not depend on the ranges, so any split gives the same state as
+    /// [`step`](Self::step).
+    pub fn split(&mut self, bounds: &[usize]) -> Vec<LifSlice<'_>> {
+        let (params, adaptive) = (self.params, self.adaptive);
+        let v = split_ranges(&mut self.v, bounds);
+        let ge = split_ranges(&mut self.ge, bounds);
+        let gi = split_ranges(&mut self.gi, bounds);
+        let theta = split_ranges(&mut self.theta, bounds);
+        let timer = split_ranges(&mut self.timer, bounds);
+        let since = split_ranges(&mut self.since_spike, bounds);
+        v.into_iter()
+            .zip(ge)
+            .zip(gi)
+            .zip(theta)
+            .zip(timer)
+            .zip(since)
+            .zip(bounds)
+            .map(
+                |((((((v, ge), gi), theta), timer), since_spike), &first)| LifSlice {
+                    params,
+                    adaptive,
+                    first,
+                    v,
+                    ge,
+                    gi,
+                    theta,
+                    timer,
+                    since_spike,
+                },
+            )
+            .collect()
+    }
+}
+
+/// Splits `x` at the ascending `bounds` (first 0, last `x.len()`) into
+/// `bounds.len() − 1` disjoint mutable slices.
+pub fn split_ranges<'a, T>(x: &'a mut [T], bounds: &[usize]) -> Vec<&'a mut [T]> {
+    assert!(
+        bounds.first() == Some(&0) && bounds.last() == Some(&x.len()),
+        "bounds cover the slice"
+    );
+    let mut rest = x;
+    let mut out = Vec::with_capacity(bounds.len() - 1);
+    for w in bounds.windows(2) {
+        let (head, tail) = std::mem::take(&mut rest).split_at_mut(w[1] - w[0]);
+        out.push(head);
+        rest = tail;
+    }
+    out
+}
+
+/// A contiguous range of a [`LifPopulation`]'s neurons, stepped on its own
+/// (see [`LifPopulation::split`]).
+#[derive(Debug)]
+pub struct LifSlice<'a> {
+    params: LifParams,
+    adaptive: Option<AdaptiveThreshold>,
+    /// Index of the range's first neuron in the population.
+    pub first: usize,
+    /// Membrane potentials, mV.
+    pub v: &'a mut [f32],
+    /// Excitatory conductances.
+    pub ge: &'a mut [f32],
+    /// Inhibitory conductances.
+    pub gi: &'a mut [f32],
+    /// Adaptive thresholds θ, mV.
+    pub theta: &'a mut [f32],
+    /// Spike timers, ms.
+    pub timer: &'a mut [f32],
+    /// Steps since each neuron's last spike.
+    pub since_spike: &'a mut [u32],
+}
+
+impl LifSlice<'_> {
+    /// [`LifPopulation::step`] for this range; spikes are appended as
+    /// population indices.
+    pub fn step(
+        &mut self,
+        dt: f32,
+        integrator: Integrator,
+        learning: bool,
+        spikes: &mut Vec<u32>,
+    ) -> u32 {
         let p = self.params;
-        let n = self.v.len();
         let exponential = integrator == Integrator::ExponentialEuler;
-        let clamped = integrate(&mut self.v, &mut self.ge, &mut self.gi, &p, dt, exponential);
+        let clamped = integrate(self.v, self.ge, self.gi, &p, dt, exponential);
         let r = RefractorySteps::new(&p, dt);
         let (k_theta, offset, timer_step, lockout, grow) = match self.adaptive {
             Some(a) => (
@@ -423,20 +515,15 @@ impl LifPopulation {
             hold: r.hold,
             clamp: r.clamp,
         };
-        let fired = threshold(
-            &mut self.v,
-            &mut self.since_spike,
-            &mut self.theta,
-            &mut self.timer,
-            &c,
-        );
+        let fired = threshold(self.v, self.since_spike, self.theta, self.timer, &c);
         if fired > 0 {
+            let first = self.first as u32;
             spikes.extend(
-                self.since_spike[..n]
+                self.since_spike
                     .iter()
                     .enumerate()
                     .filter(|&(_, &a)| a == 0)
-                    .map(|(k, _)| k as u32),
+                    .map(|(k, _)| first + k as u32),
             );
         }
         clamped

@@ -33,7 +33,9 @@
 //! over the row: equal to stepping the trace to float rounding); for the few
 //! that have, it is read from the record.
 
-use ndarray::ArrayViewMut2;
+use ndarray::{ArrayView1, ArrayViewMut2, Axis};
+
+use crate::neuron::lif::split_ranges;
 
 /// Parameters of the rule.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -155,7 +157,10 @@ pub struct TraceHistory {
     pub k_d: Vec<f32>,
     /// Scratch: neurons that spiked within the last `lag` steps.
     skip: Vec<u8>,
-    recent: Vec<u32>,
+    /// The current step's slot (set by [`DcStdp::begin_step`]).
+    now: usize,
+    /// The inputs whose depression is due in the current step.
+    due: Vec<u32>,
 }
 
 impl TraceHistory {
@@ -163,7 +168,9 @@ impl TraceHistory {
     /// postsynaptic spike is recent enough to matter to one (true at the end
     /// of each example, whose rest is longer than the lag and silent).
     pub fn settled(&self) -> bool {
-        self.emitted.iter().all(Vec::is_empty) && self.posts.iter().all(Vec::is_empty)
+        self.emitted.iter().all(Vec::is_empty)
+            && self.posts.iter().all(Vec::is_empty)
+            && self.due.is_empty()
     }
 }
 
@@ -212,105 +219,136 @@ impl DcStdp {
             posts: vec![Vec::new(); slots],
             k_d: delays.iter().map(|&d| k(d)).collect(),
             skip: vec![0; n_out],
-            recent: Vec::new(),
+            now: 0,
+            due: Vec::new(),
         });
         r
     }
 
-    /// One learning step `t` on a delayed connection, after [`decay`](Self::decay):
-    /// the input spikes set `pre`, the traces are recorded, the depressions
+    /// One learning step `t` on a delayed connection (traces decayed
+    /// within): the input spikes set `pre`, the traces are recorded, the depressions
     /// due in this step (inputs emitted `lag` steps ago) are applied, then
     /// the postsynaptic spikes potentiate and set `post1`, `post2`.
-    /// `delay_row(i)` / `delay_column(j)` give the synapses' delays in steps.
-    pub fn step_delayed<'d>(
+    /// `delays` are the synapses' delays in steps, `(n_in, n_out)` row-major,
+    /// and `delays_t` the same transposed, `(n_out, n_in)`.
+    ///
+    /// The three phases [`begin_step`](Self::begin_step),
+    /// [`columns`](Self::columns) + [`RuleColumns::learn`] and
+    /// [`end_step`](Self::end_step) on one range of all columns (a network
+    /// runs the middle one on several ranges at once).
+    pub fn step_delayed(
         &mut self,
         w: &mut ArrayViewMut2<f32>,
         t: u64,
         inputs: &[u32],
         posts: &[u32],
-        delay_row: impl Fn(usize) -> &'d [u8],
-        delay_column: impl Fn(usize) -> &'d [u8],
+        delays: &[u8],
+        delays_t: &[u8],
     ) {
-        let h = self
-            .history
-            .as_mut()
-            .expect("step_delayed needs with_delays");
-        let (n_in, n) = (self.pre.len(), self.post1.len());
+        assert!(self.history.is_some(), "step_delayed needs with_delays");
+        let n = self.post1.len();
+        self.begin_step(t, inputs);
+        let mut recent = Vec::new();
+        {
+            let (shared, mut cols) = self.columns(&[0, n]);
+            cols[0].learn(
+                &shared,
+                w,
+                inputs,
+                posts,
+                Some(DelayTables {
+                    steps: delays,
+                    steps_t: delays_t,
+                }),
+                &mut recent,
+            );
+        }
+        self.end_step(inputs, posts);
+    }
+
+    /// First phase of a learning step `t`, on the inputs' side: `pre`
+    /// decays and the step's input spikes set it to 1; on a delayed
+    /// connection `pre` is recorded and the inputs whose depression falls
+    /// due in this step are set aside.
+    pub fn begin_step(&mut self, t: u64, inputs: &[u32]) {
+        let a = self.decay[0];
+        self.pre.iter_mut().for_each(|x| *x *= a);
         for &i in inputs {
             self.pre[i as usize] = 1.0;
         }
-        let now = (t % h.slots as u64) as usize;
-        h.pre[now * n_in..(now + 1) * n_in].copy_from_slice(&self.pre);
-        h.post1[now * n..(now + 1) * n].copy_from_slice(&self.post1);
-        // Depression of the inputs emitted `lag` steps ago, with post1 at
-        // arrival: post1 at emission decayed over the delay for the neurons
-        // that have not spiked since (one vector pass), the recorded value at
-        // arrival for the few that have.
-        let due = (now + 1) % h.slots; // = (t − lag) mod slots
-        let emitted = std::mem::take(&mut h.emitted[due]);
-        let (nu, w_max) = (self.params.nu_pre, self.params.w_max);
-        let slots = h.slots;
-        h.posts[now].clear();
-        h.recent.clear();
-        if !emitted.is_empty() {
-            for (s, posts) in h.posts.iter().enumerate() {
-                if s == now {
-                    continue;
-                }
-                for &j in posts {
-                    if h.skip[j as usize] == 0 {
-                        h.skip[j as usize] = 1;
-                        h.recent.push(j);
-                    }
-                }
+        if let Some(h) = &mut self.history {
+            let n_in = self.pre.len();
+            let now = (t % h.slots as u64) as usize;
+            h.now = now;
+            h.pre[now * n_in..(now + 1) * n_in].copy_from_slice(&self.pre);
+            let due = (now + 1) % h.slots; // = (t − lag) mod slots
+            h.due = std::mem::take(&mut h.emitted[due]);
+        }
+    }
+
+    /// Second phase: what every column range reads, and the postsynaptic
+    /// state split at `bounds` (ascending from 0 to `n_out`) into ranges that
+    /// learn independently ([`RuleColumns::learn`]).
+    pub fn columns(&mut self, bounds: &[usize]) -> (RuleShared<'_>, Vec<RuleColumns<'_>>) {
+        let n = self.post1.len();
+        let post1 = split_ranges(&mut self.post1, bounds);
+        let post2 = split_ranges(&mut self.post2, bounds);
+        let (history, mut records): (_, Vec<RecordColumns>) = match &mut self.history {
+            Some(h) => {
+                let view = ArrayViewMut2::from_shape((h.slots, n), &mut h.post1[..])
+                    .expect("record is (slots, n)");
+                let recs = split_columns(view, bounds);
+                let skips = split_ranges(&mut h.skip, bounds);
+                let shared = SharedHistory {
+                    slots: h.slots,
+                    now: h.now,
+                    due: (h.now + 1) % h.slots,
+                    pre: &h.pre,
+                    due_inputs: &h.due,
+                    posts: &h.posts,
+                    k_d: &h.k_d,
+                };
+                (
+                    Some(shared),
+                    recs.into_iter().zip(skips).map(Some).collect(),
+                )
             }
+            None => (None, (1..bounds.len()).map(|_| None).collect()),
+        };
+        let cols = post1
+            .into_iter()
+            .zip(post2)
+            .zip(records.drain(..))
+            .zip(bounds)
+            .map(|(((post1, post2), record), &first)| RuleColumns {
+                first,
+                n,
+                post1,
+                post2,
+                record,
+            })
+            .collect();
+        let shared = RuleShared {
+            params: self.params,
+            decay: self.decay,
+            pre: &self.pre,
+            history,
+        };
+        (shared, cols)
+    }
+
+    /// Last phase: on a delayed connection, the step's input spikes join
+    /// the record of emissions (their depression is due `lag` steps later)
+    /// and its postsynaptic spikes the record of recent spikes.
+    pub fn end_step(&mut self, inputs: &[u32], posts: &[u32]) {
+        if let Some(h) = &mut self.history {
+            let mut emitted = std::mem::take(&mut h.due);
+            emitted.clear();
+            emitted.extend_from_slice(inputs);
+            h.emitted[h.now] = emitted;
+            h.posts[h.now].clear();
+            h.posts[h.now].extend_from_slice(posts);
         }
-        let post1_then = &h.post1[due * n..(due + 1) * n];
-        for &i in &emitted {
-            let i = i as usize;
-            let row = w
-                .row_mut(i)
-                .into_slice()
-                .expect("W is row-major and contiguous");
-            let k_d = &h.k_d[i * n..(i + 1) * n];
-            if h.recent.is_empty() {
-                depress_factored_all(row, k_d, post1_then, nu, w_max);
-            } else {
-                depress_factored(row, k_d, post1_then, &h.skip, nu, w_max);
-                let delays = delay_row(i);
-                for &j in &h.recent {
-                    let j = j as usize;
-                    let mut s = due + usize::from(delays[j]);
-                    if s >= slots {
-                        s -= slots;
-                    }
-                    row[j] = (row[j] - nu * h.post1[s * n + j]).clamp(0.0, w_max);
-                }
-            }
-        }
-        for &j in &h.recent {
-            h.skip[j as usize] = 0;
-        }
-        let mut emitted = emitted;
-        emitted.clear();
-        emitted.extend_from_slice(inputs);
-        h.emitted[now] = emitted;
-        // Potentiation with pre as it was d_ij steps ago.
-        for &j in posts {
-            let j = j as usize;
-            let gain = self.params.nu_post * self.post2[j];
-            let delays = delay_column(j);
-            for (i, (x, &d)) in w.column_mut(j).iter_mut().zip(delays).enumerate() {
-                let mut s = now + slots - usize::from(d);
-                if s >= slots {
-                    s -= slots;
-                }
-                *x = (*x + gain * h.pre[s * n_in + i]).clamp(0.0, w_max);
-            }
-            self.post1[j] = 1.0;
-            self.post2[j] = 1.0;
-        }
-        h.posts[now].extend_from_slice(posts);
     }
 
     /// The parameters.
@@ -354,6 +392,189 @@ impl DcStdp {
     }
 }
 
+/// A connection's delays in steps: `steps` `(n_in, n_out)` row-major and
+/// `steps_t` the same transposed, `(n_out, n_in)`.
+#[derive(Clone, Copy, Debug)]
+pub struct DelayTables<'a> {
+    /// `(n_in, n_out)` row-major.
+    pub steps: &'a [u8],
+    /// `(n_out, n_in)` row-major.
+    pub steps_t: &'a [u8],
+}
+
+/// What every column range reads during a learning step (see [`DcStdp::columns`]).
+#[derive(Debug)]
+pub struct RuleShared<'a> {
+    params: DcStdpParams,
+    decay: [f32; 3],
+    pre: &'a [f32],
+    history: Option<SharedHistory<'a>>,
+}
+
+/// The records of a delayed connection that every column range reads.
+#[derive(Debug)]
+struct SharedHistory<'a> {
+    slots: usize,
+    now: usize,
+    due: usize,
+    pre: &'a [f32],
+    due_inputs: &'a [u32],
+    posts: &'a [Vec<u32>],
+    k_d: &'a [f32],
+}
+
+/// A range's columns of the `post1` record and of the skip scratch (delayed
+/// connections only).
+type RecordColumns<'a> = Option<(ArrayViewMut2<'a, f32>, &'a mut [u8])>;
+
+/// The postsynaptic side of the rule for neurons `first..first + width`
+/// (see [`DcStdp::columns`]).
+#[derive(Debug)]
+pub struct RuleColumns<'a> {
+    first: usize,
+    /// Neurons in the whole layer.
+    n: usize,
+    post1: &'a mut [f32],
+    post2: &'a mut [f32],
+    /// The range's columns of the `post1` record and of the skip scratch.
+    record: RecordColumns<'a>,
+}
+
+impl RuleColumns<'_> {
+    /// The step's learning in this range: the postsynaptic traces decay;
+    /// the input spikes (undelayed) or the inputs whose depression is due
+    /// (delayed) depress this range of their rows; the range's postsynaptic
+    /// spikes among `posts` (population indices, ascending) potentiate their
+    /// columns and set `post1`, `post2`. `w` holds the range's columns of
+    /// `W`; `recent` is scratch. Per synapse the same arithmetic, in the
+    /// same order, whatever the ranges.
+    pub fn learn(
+        &mut self,
+        s: &RuleShared,
+        w: &mut ArrayViewMut2<f32>,
+        inputs: &[u32],
+        posts: &[u32],
+        delays: Option<DelayTables>,
+        recent: &mut Vec<u32>,
+    ) {
+        let (first, width) = (self.first, self.post1.len());
+        let [_, b, c] = s.decay;
+        self.post1.iter_mut().for_each(|x| *x *= b);
+        self.post2.iter_mut().for_each(|x| *x *= c);
+        let (nu, w_max) = (s.params.nu_pre, s.params.w_max);
+        let local = posts
+            .iter()
+            .map(|&j| j as usize)
+            .filter(|&j| j >= first && j < first + width);
+        debug_assert_eq!(s.history.is_some(), delays.is_some(), "delays with records");
+        let (Some(h), Some((record, skip)), Some(d)) = (&s.history, &mut self.record, delays)
+        else {
+            for &i in inputs {
+                let row = w
+                    .row_mut(i as usize)
+                    .into_slice()
+                    .expect("rows are contiguous");
+                depress(row, self.post1, nu, w_max);
+            }
+            for j in local {
+                let gain = s.params.nu_post * self.post2[j - first];
+                for (x, &p) in w.column_mut(j - first).iter_mut().zip(s.pre) {
+                    *x = (*x + gain * p).clamp(0.0, w_max);
+                }
+                self.post1[j - first] = 1.0;
+                self.post2[j - first] = 1.0;
+            }
+            return;
+        };
+        let (n, n_in, slots) = (self.n, s.pre.len(), h.slots);
+        record
+            .row_mut(h.now)
+            .assign(&ArrayView1::from(&*self.post1));
+        // Depression of the inputs emitted `lag` steps ago, with post1 at
+        // arrival: post1 at emission decayed over the delay for the neurons
+        // that have not spiked since (one vector pass), the recorded value at
+        // arrival for the few that have.
+        recent.clear();
+        if !h.due_inputs.is_empty() {
+            for (slot, spikes) in h.posts.iter().enumerate() {
+                if slot == h.now {
+                    continue;
+                }
+                for &j in spikes {
+                    let j = j as usize;
+                    if j >= first && j < first + width && skip[j - first] == 0 {
+                        skip[j - first] = 1;
+                        recent.push((j - first) as u32);
+                    }
+                }
+            }
+        }
+        {
+            let post1_then = record
+                .row(h.due)
+                .to_slice()
+                .expect("record rows are contiguous");
+            for &i in h.due_inputs {
+                let i = i as usize;
+                let row = w.row_mut(i).into_slice().expect("rows are contiguous");
+                let k_d = &h.k_d[i * n + first..i * n + first + width];
+                if recent.is_empty() {
+                    depress_factored_all(row, k_d, post1_then, nu, w_max);
+                } else {
+                    depress_factored(row, k_d, post1_then, skip, nu, w_max);
+                    let delays = &d.steps[i * n + first..i * n + first + width];
+                    for &jl in recent.iter() {
+                        let jl = jl as usize;
+                        let mut slot = h.due + usize::from(delays[jl]);
+                        if slot >= slots {
+                            slot -= slots;
+                        }
+                        row[jl] = (row[jl] - nu * record[[slot, jl]]).clamp(0.0, w_max);
+                    }
+                }
+            }
+        }
+        for &jl in recent.iter() {
+            skip[jl as usize] = 0;
+        }
+        // Potentiation with pre as it was d_ij steps ago.
+        for j in local {
+            let jl = j - first;
+            let gain = s.params.nu_post * self.post2[jl];
+            let delays = &d.steps_t[j * n_in..(j + 1) * n_in];
+            for (i, (x, &dd)) in w.column_mut(jl).iter_mut().zip(delays).enumerate() {
+                let mut slot = h.now + slots - usize::from(dd);
+                if slot >= slots {
+                    slot -= slots;
+                }
+                *x = (*x + gain * h.pre[slot * n_in + i]).clamp(0.0, w_max);
+            }
+            self.post1[jl] = 1.0;
+            self.post2[jl] = 1.0;
+        }
+    }
+}
+
+/// Splits the columns of `a` at the ascending `bounds` (first 0, last the
+/// column count) into disjoint views.
+pub fn split_columns<'a>(
+    a: ArrayViewMut2<'a, f32>,
+    bounds: &[usize],
+) -> Vec<ArrayViewMut2<'a, f32>> {
+    assert!(
+        bounds.first() == Some(&0) && bounds.last() == Some(&a.ncols()),
+        "bounds cover the columns"
+    );
+    let mut rest = a;
+    let mut out = Vec::with_capacity(bounds.len() - 1);
+    for w in bounds.windows(2) {
+        let (head, tail) = rest.split_at(Axis(1), w[1] - w[0]);
+        out.push(head);
+        rest = tail;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use ndarray::Array2;
@@ -391,20 +612,12 @@ mod tests {
         // Input 0 reaches neuron 0 after 0 steps and neuron 1 after 4 (max 5).
         let p = DcStdpParams::default();
         let delays_row: Vec<u8> = vec![0, 4];
-        let cols: Vec<Vec<u8>> = vec![vec![0], vec![4]];
+        let cols: Vec<u8> = vec![0, 4];
         let mut w = Array2::from_elem((1, 2), 0.5f32);
         let mut r = DcStdp::with_delays(p, 1, 2, 0.5, 5, &[0, 4]);
         let d1 = (-0.5f32 / 20.0).exp();
         let step = |r: &mut DcStdp, w: &mut Array2<f32>, t: u64, pre: &[u32], post: &[u32]| {
-            r.decay();
-            r.step_delayed(
-                &mut w.view_mut(),
-                t,
-                pre,
-                post,
-                |_| &delays_row[..],
-                |j| &cols[j][..],
-            );
+            r.step_delayed(&mut w.view_mut(), t, pre, post, &delays_row, &cols);
         };
         // t = 0: input 0 fires; t = 2: neuron 1 fires (post1 = 1 from then on).
         step(&mut r, &mut w, 0, &[0], &[]);
@@ -459,8 +672,9 @@ mod tests {
         let delays: Vec<u8> = (0..n_in * n)
             .map(|_| rng.random_range(0..=max_d as u8))
             .collect();
-        let cols: Vec<Vec<u8>> = (0..n)
-            .map(|j| (0..n_in).map(|i| delays[i * n + j]).collect())
+        let cols: Vec<u8> = (0..n)
+            .flat_map(|j| (0..n_in).map(move |i| (i, j)))
+            .map(|(i, j)| delays[i * n + j])
             .collect();
         let w0 = Array2::from_shape_fn((n_in, n), |_| rng.random::<f32>() * 1.2);
         let pre_sp: Vec<Vec<u32>> = (0..steps)
@@ -480,14 +694,13 @@ mod tests {
         let mut w = w0.clone();
         let mut r = DcStdp::with_delays(p, n_in, n, 0.5, max_d, &delays);
         for t in 0..steps {
-            r.decay();
             r.step_delayed(
                 &mut w.view_mut(),
                 t,
                 &pre_sp[t as usize],
                 &post_sp[t as usize],
-                |i| &delays[i * n..(i + 1) * n],
-                |j| &cols[j][..],
+                &delays,
+                &cols,
             );
         }
         // The direct simulation, with the full trace records.

@@ -69,6 +69,10 @@ enum Command {
         /// Replace a finished run in --out.
         #[arg(long)]
         force: bool,
+        /// Threads sharing each step of the network (results are the same
+        /// for every count) [default: all cores from 1024 neurons up, else 1].
+        #[arg(long)]
+        threads: Option<usize>,
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
@@ -229,8 +233,9 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             sets,
             mnist,
             force,
+            threads,
             quiet,
-        } => dc_cmd(&config, out, &sets, mnist, force, quiet),
+        } => dc_cmd(&config, out, &sets, mnist, force, threads, quiet),
         Command::Grid {
             grid,
             out,
@@ -339,9 +344,23 @@ fn dc_cmd(
     sets: &[String],
     mnist: Option<PathBuf>,
     force: bool,
+    threads: Option<usize>,
     quiet: bool,
 ) -> anyhow::Result<()> {
     let plan = load_dc_plan(config, sets)?;
+    let threads = match threads {
+        Some(0) => bail!("--threads must be at least 1"),
+        Some(k) => k,
+        // Below ~1000 neurons a step takes a few microseconds: too short to share.
+        None if plan.params.n_exc >= 1024 => {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        }
+        None => 1,
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("starting the worker threads")?;
     let out = out.unwrap_or_else(|| Path::new("runs").join(&plan.name));
     let total = (plan.train_examples + plan.label_examples + plan.test_examples) as u64;
     let bar = progress_bar(total, quiet, "examples");
@@ -350,16 +369,20 @@ fn dc_cmd(
         mnist_dir: mnist.unwrap_or_else(default_mnist_dir),
         force,
         command: std::env::args().collect::<Vec<_>>().join(" "),
+        threads,
     };
-    let s = run_dc(&plan, &opts, &|phase, k| {
-        bar.set_message(match phase {
-            Phase::Train => "train",
-            Phase::Label => "label",
-            Phase::Test => "test",
-        });
-        bar.inc(k)
-    })
-    .with_context(|| format!("running {}", config.display()))?;
+    let s = pool
+        .install(|| {
+            run_dc(&plan, &opts, &|phase, k| {
+                bar.set_message(match phase {
+                    Phase::Train => "train",
+                    Phase::Label => "label",
+                    Phase::Test => "test",
+                });
+                bar.inc(k)
+            })
+        })
+        .with_context(|| format!("running {}", config.display()))?;
     bar.finish_and_clear();
     for (x, acc) in &s.training_curve {
         println!("training accuracy after {x} examples: {acc:.1} %");
