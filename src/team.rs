@@ -227,3 +227,4 @@ mod tests {
         assert_eq!(count.load(Ordering::Relaxed), 2);
     }
 }
+
