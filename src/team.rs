@@ -227,4 +227,3 @@ mod tests {
         assert_eq!(count.load(Ordering::Relaxed), 2);
     }
 }
-

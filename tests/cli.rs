@@ -294,12 +294,14 @@ fn diehl_cook_config_errors_are_named() {
         ("input_delay_ms=[nan, 1.0]", "input_delay_ms"),
         ("input_delay_ms=[0.0, 500.0]", "input_delay_ms"),
         ("test_repeats=0", "test_repeats"),
+        ("tau_theta_ms=0.0", "tau_theta_ms"),
     ] {
         fails_with(
             &stdp(&["dc", &q, "--set", set]),
             &["diehl_cook_quick.toml", key],
         );
     }
+    fails_with(&stdp(&["dc", &q, "--threads", "0"]), &["--threads"]);
     // Validation images are training images 50,000-59,999: neither training
     // nor labelling may reach them.
     for (set, key) in [

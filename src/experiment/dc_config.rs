@@ -59,6 +59,15 @@ pub struct RawDcConfig {
     /// Adaptive threshold increment per spike, mV.
     #[serde(default = "default_theta_plus")]
     pub theta_plus: f32,
+    /// Decay time constant of the adaptive threshold, ms (the original's
+    /// 10⁷ ms; the paper changes the threshold's parameters between sizes).
+    /// Left out of the resolved config at its default, so that configs
+    /// written before this key existed keep their hash.
+    #[serde(
+        default = "default_tau_theta_ms",
+        skip_serializing_if = "is_default_tau_theta"
+    )]
+    pub tau_theta_ms: f32,
     /// Membrane integrator: `euler` (default: the original's forward Euler,
     /// clamped to `[E_inh, E_exc]`) or `exponential_euler` (exact for a
     /// step's frozen conductances).
@@ -118,6 +127,12 @@ fn default_w_ie() -> f32 {
 }
 fn default_theta_plus() -> f32 {
     0.05
+}
+fn default_tau_theta_ms() -> f32 {
+    1e7
+}
+fn is_default_tau_theta(x: &f32) -> bool {
+    *x == default_tau_theta_ms()
 }
 fn default_repeats() -> usize {
     1
@@ -294,9 +309,17 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
             return Err(err(path, key, format!("{v}: expected a finite value >= 0")));
         }
     }
+    if !(raw.tau_theta_ms.is_finite() && raw.tau_theta_ms > 0.0) {
+        return Err(err(
+            path,
+            "tau_theta_ms",
+            format!("{}: expected a finite value > 0", raw.tau_theta_ms),
+        ));
+    }
     let mut params = DcParams::original(raw.n_exc);
     params.w_ie = raw.w_ie;
     params.theta.theta_plus = raw.theta_plus;
+    params.theta.tau_theta = raw.tau_theta_ms;
     params.integrator = integrator;
     params.input_delay_ms = raw.input_delay_ms;
     if brian2_port {
