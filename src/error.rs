@@ -62,6 +62,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A stop was requested ([`crate::interrupt`]: SIGTERM, SIGUSR1, Ctrl-C)
+    /// and the run saved its state at the last example or step boundary.
+    #[error(
+        "stopped on request; state saved in {checkpoint}: run the same command again to resume"
+    )]
+    Interrupted {
+        /// The checkpoint written.
+        checkpoint: PathBuf,
+    },
 }
 
 impl Error {

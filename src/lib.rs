@@ -43,6 +43,7 @@ pub mod error;
 pub mod experiment;
 pub mod grid;
 pub mod harness;
+pub mod interrupt;
 pub mod math;
 pub mod network;
 pub mod neuron;

@@ -1,8 +1,9 @@
-//! Checkpoints of a Diehl & Cook training run, at example boundaries: the
-//! whole network state (weights, every neuron variable, the rule's traces,
-//! the random stream's position) and the training records so far. A killed
-//! run re-run with the same command resumes from the last checkpoint and ends
-//! with the same results as an uninterrupted run.
+//! Checkpoints of a Diehl & Cook run, at example boundaries: the whole
+//! network state (weights, every neuron variable, the rule's traces, the
+//! random stream's position), the training records so far and, once training
+//! is over, the labelling and test records so far. A killed run re-run with
+//! the same command resumes from the last checkpoint and ends with the same
+//! results as an uninterrupted run.
 
 use std::path::Path;
 
@@ -44,6 +45,39 @@ pub struct TrainProgress {
     pub train_labels: Vec<u8>,
     /// Prediction per training example (255 before the first assignments).
     pub train_pred: Vec<u8>,
+    /// Labelling and test progress, once training is over.
+    pub frozen: Option<FrozenProgress>,
+}
+
+/// Labelling and test records so far (the frozen phases).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FrozenProgress {
+    /// Labelling presentations done.
+    pub labelled: usize,
+    /// Per-class spike sums of the labelling presentations.
+    pub rates: ClassRates,
+    /// Test presentations done, over all repeats (repeat `tested / m`, example `tested % m`).
+    pub tested: usize,
+    /// Prediction per (repeat, test example) so far.
+    pub predictions: Array2<u8>,
+    /// Total excitatory spikes per (repeat, test example) so far.
+    pub test_spikes: Array2<u32>,
+    /// Wall time of the frozen phases so far, s.
+    pub seconds: f64,
+}
+
+impl FrozenProgress {
+    /// Nothing done yet, for `n` neurons and `repeats` × `m` test presentations.
+    pub fn new(n: usize, repeats: usize, m: usize) -> Self {
+        FrozenProgress {
+            labelled: 0,
+            rates: ClassRates::new(n),
+            tested: 0,
+            predictions: Array2::zeros((repeats, m)),
+            test_spikes: Array2::zeros((repeats, m)),
+            seconds: 0.0,
+        }
+    }
 }
 
 impl TrainProgress {
@@ -59,6 +93,7 @@ impl TrainProgress {
             total_spikes: Vec::new(),
             train_labels: Vec::new(),
             train_pred: Vec::new(),
+            frozen: None,
         }
     }
 }
@@ -164,6 +199,17 @@ pub fn write_dc_checkpoint(
             p,
         )?;
         put(&f, "train_pred", &Array1::from(prog.train_pred.clone()), p)?;
+        set_scalar(&f, "has_frozen", u8::from(prog.frozen.is_some()), p)?;
+        if let Some(fz) = &prog.frozen {
+            set_scalar(&f, "frozen_labelled", fz.labelled as u64, p)?;
+            let (sums, examples) = fz.rates.to_parts();
+            put(&f, "frozen_rate_sums", &Array1::from(sums), p)?;
+            put(&f, "frozen_rate_examples", &Array1::from(examples), p)?;
+            set_scalar(&f, "frozen_tested", fz.tested as u64, p)?;
+            put(&f, "frozen_predictions", &fz.predictions, p)?;
+            put(&f, "frozen_test_spikes", &fz.test_spikes, p)?;
+            set_scalar(&f, "frozen_seconds", fz.seconds, p)?;
+        }
         f.close().map_err(h5err(p))
     })
 }
@@ -228,6 +274,33 @@ pub fn read_dc_checkpoint(
     let has: u8 = get_scalar(&f, "has_assignments", path)?;
     let cx: Array1<u64> = get_1d(&f, "curve_x", path)?;
     let cy: Array1<f64> = get_1d(&f, "curve_y", path)?;
+    // Checkpoints written before the frozen phases were saved have no
+    // `has_frozen`: they are training checkpoints.
+    let has_frozen = f
+        .attr_names()
+        .is_ok_and(|n| n.iter().any(|a| a == "has_frozen"));
+    let frozen = if has_frozen && get_scalar::<u8>(&f, "has_frozen", path)? == 1 {
+        let sums: Array1<f64> = get_1d(&f, "frozen_rate_sums", path)?;
+        let examples: Array1<u64> = get_1d(&f, "frozen_rate_examples", path)?;
+        let rates = ClassRates::from_parts(plan.params.n_exc, &sums.to_vec(), &examples.to_vec())
+            .ok_or_else(|| bad("labelling rates"))?;
+        let predictions: Array2<u8> = get_2d(&f, "frozen_predictions", path)?;
+        let test_spikes: Array2<u32> = get_2d(&f, "frozen_test_spikes", path)?;
+        let shape = (plan.test_repeats, plan.test_examples);
+        if predictions.dim() != shape || test_spikes.dim() != shape {
+            return Err(bad("test records"));
+        }
+        Some(FrozenProgress {
+            labelled: get_scalar::<u64>(&f, "frozen_labelled", path)? as usize,
+            rates,
+            tested: get_scalar::<u64>(&f, "frozen_tested", path)? as usize,
+            predictions,
+            test_spikes,
+            seconds: get_scalar(&f, "frozen_seconds", path)?,
+        })
+    } else {
+        None
+    };
     Ok(TrainProgress {
         done: get_scalar::<u64>(&f, "done", path)? as usize,
         showings: get_scalar(&f, "showings", path)?,
@@ -244,5 +317,6 @@ pub fn read_dc_checkpoint(
         total_spikes: get_1d::<u32>(&f, "total_spikes", path)?.to_vec(),
         train_labels: get_1d::<u8>(&f, "train_labels", path)?.to_vec(),
         train_pred: get_1d::<u8>(&f, "train_pred", path)?.to_vec(),
+        frozen,
     })
 }

@@ -13,12 +13,15 @@ use std::time::Instant;
 use ndarray::{Array2, aview1};
 use polars::prelude::*;
 
-use super::dc_checkpoint::{DC_CHECKPOINT, TrainProgress, read_dc_checkpoint, write_dc_checkpoint};
+use super::dc_checkpoint::{
+    DC_CHECKPOINT, FrozenProgress, TrainProgress, read_dc_checkpoint, write_dc_checkpoint,
+};
 use super::dc_config::{DcPlan, Evaluation, VALIDATION_START};
 use crate::data::mnist::{Split, load_sized};
 use crate::error::{Error, Result};
+use crate::interrupt;
 use crate::network::diehl_cook::DiehlCook;
-use crate::network::readout::{CLASSES, ClassRates, UNASSIGNED, classify};
+use crate::network::readout::{CLASSES, UNASSIGNED, classify};
 use crate::record::atomic::write_atomically;
 use crate::record::frame::write_parquet;
 use crate::record::h5::{create_file, h5err, put, set_scalar, set_str};
@@ -210,13 +213,84 @@ pub fn run_dc(
             prog.window.clear();
         }
         let every = plan.checkpoint_every;
-        if every > 0 && (prog.done % every == 0 || prog.done == plan.train_examples) {
+        let stop = interrupt::requested();
+        if stop || (every > 0 && (prog.done % every == 0 || prog.done == plan.train_examples)) {
             prog.train_seconds = train_before + t_train.elapsed().as_secs_f64();
             write_dc_checkpoint(&ckpt, plan, &net, &prog)?;
+            if stop {
+                return Err(Error::Interrupted { checkpoint: ckpt });
+            }
         }
     }
-    prog.train_seconds = train_before + t_train.elapsed().as_secs_f64();
+    if prog.frozen.is_none() {
+        prog.train_seconds = train_before + t_train.elapsed().as_secs_f64();
+    }
     let train_s = prog.train_seconds;
+    let theta: Vec<f64> = net.exc.theta.iter().map(|&x| f64::from(x)).collect();
+    let (theta_mean, _) = mean_std(&theta);
+    let theta_max = theta.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+
+    // Labels from frozen responses to training examples (the paper: all
+    // 60,000), then the test set, `test_repeats` times; checkpointed as
+    // training is (θ and W are frozen; the neurons and the spike trains go on).
+    let m = plan.test_examples;
+    let repeats = plan.test_repeats;
+    let mut fz = prog
+        .frozen
+        .take()
+        .unwrap_or_else(|| FrozenProgress::new(n, repeats, m));
+    progress(Phase::Label, fz.labelled as u64);
+    progress(Phase::Test, fz.tested as u64);
+    let t1 = Instant::now();
+    let frozen_before = fz.seconds;
+    // Saves the state after `done` frozen presentations when one is due or
+    // a stop was requested (then the run ends here).
+    let save = |net: &DiehlCook, prog: &mut TrainProgress, fz: &FrozenProgress, done: usize| {
+        let every = plan.checkpoint_every;
+        let stop = interrupt::requested();
+        if stop || (every > 0 && done.is_multiple_of(every)) {
+            let mut fz = fz.clone();
+            fz.seconds = frozen_before + t1.elapsed().as_secs_f64();
+            prog.frozen = Some(fz);
+            write_dc_checkpoint(&ckpt, plan, net, prog)?;
+            prog.frozen = None;
+            if stop {
+                return Err(Error::Interrupted {
+                    checkpoint: ckpt.clone(),
+                });
+            }
+        }
+        Ok(())
+    };
+    let pool = match plan.evaluate_on {
+        Evaluation::Test => train.len(),
+        Evaluation::Validation => VALIDATION_START.min(train.len()),
+    };
+    let start = plan.train_examples + pool - plan.label_examples % pool;
+    while fz.labelled < plan.label_examples {
+        let i = (start + fz.labelled) % pool;
+        let p = net.present(train.image(i), false)?;
+        fz.rates.add(&p.counts, train.labels[i]);
+        fz.labelled += 1;
+        progress(Phase::Label, 1);
+        save(&net, &mut prog, &fz, fz.labelled)?;
+    }
+    let assignments = fz.rates.assignments();
+    let unassigned = assignments.iter().filter(|&&a| a == UNASSIGNED).count();
+    let (eval_set, eval_start) = match plan.evaluate_on {
+        Evaluation::Test => (&test, 0),
+        Evaluation::Validation => (&train, VALIDATION_START),
+    };
+    let test_labels: Vec<u8> = (0..m).map(|k| eval_set.labels[eval_start + k]).collect();
+    while fz.tested < repeats * m {
+        let (r, k) = (fz.tested / m, fz.tested % m);
+        let p = net.present(eval_set.image(eval_start + k), false)?;
+        fz.predictions[[r, k]] = classify(&assignments, &p.counts);
+        fz.test_spikes[[r, k]] = p.counts.iter().sum();
+        fz.tested += 1;
+        progress(Phase::Test, 1);
+        save(&net, &mut prog, &fz, plan.label_examples + fz.tested)?;
+    }
     let TrainProgress {
         showings,
         curve,
@@ -225,50 +299,22 @@ pub fn run_dc(
         train_pred,
         ..
     } = prog;
-    let theta: Vec<f64> = net.exc.theta.iter().map(|&x| f64::from(x)).collect();
-    let (theta_mean, _) = mean_std(&theta);
-    let theta_max = theta.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-
-    // Labels from frozen responses to training examples (the paper: all
-    // 60,000), then the test set, `test_repeats` times.
-    let t1 = Instant::now();
-    let pool = match plan.evaluate_on {
-        Evaluation::Test => train.len(),
-        Evaluation::Validation => VALIDATION_START.min(train.len()),
-    };
-    let start = plan.train_examples + pool - plan.label_examples % pool;
-    let mut rates = ClassRates::new(n);
-    for k in 0..plan.label_examples {
-        let i = (start + k) % pool;
-        let p = net.present(train.image(i), false)?;
-        rates.add(&p.counts, train.labels[i]);
-        progress(Phase::Label, 1);
-    }
-    let assignments = rates.assignments();
-    let unassigned = assignments.iter().filter(|&&a| a == UNASSIGNED).count();
-    let (eval_set, eval_start) = match plan.evaluate_on {
-        Evaluation::Test => (&test, 0),
-        Evaluation::Validation => (&train, VALIDATION_START),
-    };
-    let m = plan.test_examples;
-    let test_labels: Vec<u8> = (0..m).map(|k| eval_set.labels[eval_start + k]).collect();
-    let mut predictions = Array2::<u8>::zeros((plan.test_repeats, m));
-    let mut test_spikes = Array2::<u32>::zeros((plan.test_repeats, m));
-    let mut per_repeat = Vec::with_capacity(plan.test_repeats);
-    for r in 0..plan.test_repeats {
-        let mut right = 0usize;
-        for k in 0..m {
-            let p = net.present(eval_set.image(eval_start + k), false)?;
-            let pred = classify(&assignments, &p.counts);
-            right += usize::from(pred == test_labels[k]);
-            predictions[[r, k]] = pred;
-            test_spikes[[r, k]] = p.counts.iter().sum();
-            progress(Phase::Test, 1);
-        }
-        per_repeat.push(100.0 * right as f64 / m as f64);
-    }
+    let FrozenProgress {
+        rates,
+        predictions,
+        test_spikes,
+        ..
+    } = fz;
+    let per_repeat: Vec<f64> = predictions
+        .rows()
+        .into_iter()
+        .map(|row| {
+            let right = row.iter().zip(&test_labels).filter(|(p, l)| p == l).count();
+            100.0 * right as f64 / m as f64
+        })
+        .collect();
     let (acc, acc_std) = mean_std(&per_repeat);
-    let frozen_s = t1.elapsed().as_secs_f64();
+    let frozen_s = frozen_before + t1.elapsed().as_secs_f64();
     let stats = net.stats();
 
     let summary = DcSummary {

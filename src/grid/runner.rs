@@ -19,6 +19,7 @@ use crate::experiment::dc_checkpoint::DC_CHECKPOINT;
 use crate::experiment::dc_config::load_dc_plan;
 use crate::experiment::dc_run::{DcRunOptions, run_dc};
 use crate::harness::{RunOptions, run};
+use crate::interrupt;
 use crate::record::h5::{get_scalar, open_file};
 use crate::record::result_file::RESULT_FILE;
 
@@ -53,6 +54,8 @@ pub enum PointOutcome {
     },
     /// Failed; the message says why. The other points still run.
     Failed(String),
+    /// Stopped on request with its state saved ([`crate::interrupt`]).
+    Interrupted,
 }
 
 /// A point event reported while a shard runs.
@@ -75,6 +78,9 @@ pub struct ShardSummary {
     pub skipped: usize,
     /// `(index, id, message)` of every failed point.
     pub failed: Vec<(usize, String, String)>,
+    /// Points stopped on request (saved in their checkpoints) or not
+    /// started because of one.
+    pub interrupted: usize,
     /// Wall time, s.
     pub seconds: f64,
 }
@@ -167,14 +173,20 @@ pub fn run_shard(
         for _ in 0..opts.threads.clamp(1, mine.len().max(1)) {
             s.spawn(|| {
                 loop {
+                    if interrupt::requested() {
+                        break;
+                    }
                     let k = next.fetch_add(1, Ordering::Relaxed);
                     let Some(p) = mine.get(k) else { break };
                     report(PointEvent {
                         point: p,
                         outcome: None,
                     });
-                    let outcome = run_point(grid, p, opts)
-                        .unwrap_or_else(|e| PointOutcome::Failed(e.to_string()));
+                    let outcome = match run_point(grid, p, opts) {
+                        Ok(o) => o,
+                        Err(Error::Interrupted { .. }) => PointOutcome::Interrupted,
+                        Err(e) => PointOutcome::Failed(e.to_string()),
+                    };
                     {
                         let mut sum = summary.lock().unwrap_or_else(|e| e.into_inner());
                         match &outcome {
@@ -183,6 +195,7 @@ pub fn run_shard(
                             PointOutcome::Failed(m) => {
                                 sum.failed.push((p.index, p.id.clone(), m.clone()))
                             }
+                            PointOutcome::Interrupted => sum.interrupted += 1,
                         }
                     }
                     report(PointEvent {
@@ -195,6 +208,8 @@ pub fn run_shard(
     });
     let mut summary = summary.into_inner().unwrap_or_else(|e| e.into_inner());
     summary.failed.sort();
+    // Points never started because of a stop request count as interrupted.
+    summary.interrupted = summary.points - summary.done - summary.skipped - summary.failed.len();
     summary.seconds = t0.elapsed().as_secs_f64();
     Ok(summary)
 }

@@ -14,6 +14,7 @@ use super::instance::Instance;
 use super::records::Persisted;
 use crate::config::Plan;
 use crate::error::{Error, Result};
+use crate::interrupt;
 use crate::record::frame::{to_frame, write_csv, write_parquet};
 use crate::record::result_file::{InstanceRecord, RESULT_FILE, write_result};
 use crate::record::run_lock::lock_run_dir;
@@ -91,14 +92,22 @@ pub fn run(plan: &Plan, opts: &RunOptions, progress: &(dyn Fn(u64) + Sync)) -> R
     let every = plan.record.checkpoint_every;
     let mut at = resumed_from;
     while at < plan.steps {
-        // The next checkpoint boundary (or the end).
-        let until = at
+        // The next checkpoint boundary (or the end), in slices of at most
+        // STOP_POLL_STEPS so that a stop request is seen soon.
+        let boundary = at
             .checked_div(every)
             .map_or(plan.steps, |k| ((k + 1) * every).min(plan.steps));
+        let until = boundary.min(at + STOP_POLL_STEPS);
         step_instances(plan, &mut instances, until, &pool, progress)?;
         at = until;
-        if at < plan.steps {
+        let stop = interrupt::requested();
+        if at < plan.steps && (at == boundary || stop) {
             write_checkpoint(&ckpt_path, plan, &instances, &mut persisted)?;
+            if stop {
+                return Err(Error::Interrupted {
+                    checkpoint: ckpt_path,
+                });
+            }
         }
     }
     let seconds = t0.elapsed().as_secs_f64();
@@ -142,6 +151,10 @@ pub fn run(plan: &Plan, opts: &RunOptions, progress: &(dyn Fn(u64) + Sync)) -> R
         stats,
     })
 }
+
+/// Steps between two looks at [`interrupt::requested`] (a checkpoint is
+/// written at the step where a stop is seen, whatever `checkpoint_every`).
+const STOP_POLL_STEPS: usize = 1000;
 
 /// A rayon pool of `threads` workers for [`step_instances`]; also sets
 /// OpenBLAS to one thread, so that the two never compete for the cores.

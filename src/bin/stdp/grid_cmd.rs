@@ -131,6 +131,7 @@ pub fn run_grid(
                 }
             ),
             PointOutcome::Failed(m) => format!("FAILED: {m}"),
+            PointOutcome::Interrupted => "stopped on request, state saved".to_string(),
         };
         say(format!(
             "[{k}/{in_shard}] point {} ({}) {}: {what}",
@@ -142,10 +143,11 @@ pub fn run_grid(
     })?;
     bar.finish_and_clear();
     println!(
-        "shard {shard}: {} run, {} already complete, {} failed, in {:.1} s; results in {}",
+        "shard {shard}: {} run, {} already complete, {} failed, {} stopped on request, in {:.1} s; results in {}",
         summary.done,
         summary.skipped,
         summary.failed.len(),
+        summary.interrupted,
         summary.seconds,
         out.display()
     );
@@ -160,6 +162,15 @@ pub fn run_grid(
             summary.failed.len(),
             lines.join("\n")
         );
+    }
+    if summary.interrupted > 0 {
+        return Err(anyhow::Error::new(stdp_harness::Error::Interrupted {
+            checkpoint: out.join("points"),
+        }))
+        .context(format!(
+            "{} point(s) stopped or not started",
+            summary.interrupted
+        ));
     }
     Ok(())
 }

@@ -207,11 +207,28 @@ fn main() -> std::process::ExitCode {
     }
     // Errors are printed as one line with their causes ("error: a: b: c"),
     // never as a debug dump or backtrace.
-    match dispatch(Cli::parse().command) {
+    let cli = Cli::parse();
+    // SIGTERM, SIGUSR1 and Ctrl-C ask a run to save its state and stop.
+    if let Err(e) = stdp_harness::interrupt::install() {
+        eprintln!("error: cannot install the signal handlers: {e}");
+        return std::process::ExitCode::FAILURE;
+    }
+    match dispatch(cli.command) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            let stopped = e.chain().any(|c| {
+                matches!(
+                    c.downcast_ref::<stdp_harness::Error>(),
+                    Some(stdp_harness::Error::Interrupted { .. })
+                )
+            });
+            if stopped {
+                // A distinct status: the state is saved, run again to resume.
+                std::process::ExitCode::from(stdp_harness::interrupt::EXIT_INTERRUPTED as u8)
+            } else {
+                std::process::ExitCode::FAILURE
+            }
         }
     }
 }
