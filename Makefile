@@ -9,7 +9,7 @@ export STDP_PYTHON ?= $(STDP_PY_VENV)/bin/python
 
 CARGO ?= cargo
 
-.PHONY: all deps cluster-deps run smoke grid-smoke test fmt lint doc unit bench bench-quick crossover clean-runs
+.PHONY: all deps cluster-deps run smoke grid-smoke test fmt lint doc unit bench bench-quick bench-deps bench-save bench-compare bench-record crossover clean-runs
 
 all: run
 
@@ -62,6 +62,28 @@ bench: deps
 
 bench-quick: deps
 	$(CARGO) bench -- --quick --noplot
+
+## bench-deps: critcmp (criterion baseline comparisons) into ~/.cargo/bin
+bench-deps: deps
+	@command -v critcmp >/dev/null 2>&1 || $(CARGO) install critcmp --locked
+
+## bench-save BASE=name [BENCH=network]: run the benches, keep the figures as baseline `name`
+## bench-compare BASE=name [BENCH=network]: run them again and compare with it (critcmp:
+## baseline, now, change; criterion also says whether each change is significant)
+BASE ?= main
+BENCH_ARGS = $(if $(BENCH),--bench $(BENCH),)
+bench-save: bench-deps
+	$(CARGO) bench $(BENCH_ARGS) -- --save-baseline $(BASE) --noplot
+
+bench-compare: bench-deps
+	$(CARGO) bench $(BENCH_ARGS) -- --save-baseline current --baseline $(BASE) --noplot
+	critcmp --target-dir $(CARGO_TARGET_DIR) $(BASE) current
+
+## bench-record [BENCH=network]: run the benches, append their medians and bounds
+## under this commit to results/bench/history.csv, redraw results/bench/*.png
+bench-record: deps
+	$(CARGO) bench $(BENCH_ARGS) -- --noplot
+	$(CARGO) run --release --example bench_record
 
 ## crossover: the density sweep behind the automatic path choice
 crossover: deps

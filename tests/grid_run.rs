@@ -358,3 +358,70 @@ fn bad_grids_fail_before_anything_runs_naming_the_key() {
     let err = text(&stdp_env(&["report", d.path().to_str().unwrap()], &[]));
     assert!(err.contains("grid.json"), "{err}");
 }
+
+#[test]
+fn a_failed_point_is_kept_named_by_merge_and_status_and_run_again_on_request() {
+    let d = tempfile::tempdir().unwrap();
+    let g = smoke_grid(d.path(), 200, 0, 2);
+    let g = g.to_str().unwrap();
+    let out = d.path().join("out");
+    let o = out.to_str().unwrap();
+    // A point that fails at run time: its directory holds a broken result file.
+    let listed = stdp_ok(&["grid", g, "--out", o, "--list"]);
+    let id = listed
+        .lines()
+        .find_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            (w.first() == Some(&"2")).then(|| w[1].to_string())
+        })
+        .unwrap_or_else(|| panic!("no point 2 in {listed}"));
+    let broken = out.join("points").join(&id);
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("result.h5"), b"not hdf5").unwrap();
+    let r = stdp_env(&["grid", g, "--out", o, "--threads", "2"], &[]);
+    assert!(!r.status.success());
+    assert!(
+        text(&r).contains("3 run, 0 already complete, 1 failed"),
+        "{}",
+        text(&r)
+    );
+    assert!(
+        broken.join("FAILED").exists(),
+        "the error is kept with the point"
+    );
+    // merge names it as failed, status counts it and shows its error.
+    let m = text(&stdp_env(&["merge", o], &[]));
+    assert!(
+        m.contains("FAILED in its last run") && m.contains(&id),
+        "{m}"
+    );
+    let st = stdp_ok(&["status", o]);
+    assert!(
+        st.contains("3 complete, 0 checkpointed, 0 not started, 1 failed"),
+        "{st}"
+    );
+    assert!(st.contains("unreadable or incomplete result file"), "{st}");
+    let v: serde_json::Value = serde_json::from_str(&stdp_ok(&["status", o, "--json"])).unwrap();
+    assert_eq!(v["failed"], 1);
+    assert_eq!(v["points"][2]["state"], "failed");
+    // Run again without --retry-failed: still failed, not run.
+    std::fs::remove_file(broken.join("result.h5")).unwrap();
+    let r = stdp_env(&["grid", g, "--out", o], &[]);
+    assert!(!r.status.success());
+    assert!(text(&r).contains("--retry-failed"), "{}", text(&r));
+    assert!(
+        !broken.join("result.h5").exists(),
+        "a failed point is not run again unasked"
+    );
+    // With it, the point runs and the grid is complete.
+    let r = stdp_ok(&["grid", g, "--out", o, "--retry-failed"]);
+    assert!(r.contains("1 run, 3 already complete, 0 failed"), "{r}");
+    assert!(!broken.join("FAILED").exists());
+    let st = stdp_ok(&["status", o]);
+    assert!(
+        st.contains("4 complete, 0 checkpointed, 0 not started, 0 failed"),
+        "{st}"
+    );
+    assert!(st.contains("work left: 0 s"), "{st}");
+    stdp_ok(&["merge", o]);
+}

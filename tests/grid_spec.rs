@@ -172,6 +172,8 @@ fn sbatch_scripts_fix_the_shard_count_and_quote_paths() {
         partition: Some("short".into()),
         time: Some("01:00:00".into()),
         cpus: 2,
+        grace: 90,
+        max_requeues: 4,
         ..SlurmOptions::default()
     };
     let s = sbatch_script(&job, &o);
@@ -184,6 +186,12 @@ fn sbatch_scripts_fix_the_shard_count_and_quote_paths() {
         "#SBATCH --output=/scratch/out/slurm/%A_%a.out",
         "--shard \"${SLURM_ARRAY_TASK_ID}/8\"",
         "'/home/me/my grids/g.toml'",
+        "#SBATCH --signal=B:USR1@90",
+        "#SBATCH --requeue",
+        "trap '[ -n \"$pid\" ] && kill -USR1 \"$pid\" 2>/dev/null' USR1 TERM",
+        "if [ \"$status\" -eq 75 ]; then",
+        "-lt 4 ]",
+        "scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"",
     ] {
         assert!(s.contains(line), "missing {line:?} in\n{s}");
     }

@@ -3,7 +3,10 @@
 //! a small grid as a 4-task array, one task is cancelled mid-point, `stdp
 //! merge` names what is missing, `stdp slurm --missing --submit` resubmits
 //! that task only, which resumes from the point's checkpoint, and the merged
-//! results equal a local run of the same grid bit for bit.
+//! results equal a local run of the same grid bit for bit. A second array
+//! whose task gets a one-minute time limit for more work than that saves its
+//! state on SLURM's warning signal, requeues itself and finishes on its own,
+//! while `stdp status` follows it.
 //!
 //! Needs root (the daemons run as root) and the Debian packages slurmctld,
 //! slurmd, slurm-client, munge (`scripts/install-deps.sh` installs them when
@@ -101,7 +104,7 @@ impl Cluster {
             &conf,
             format!(
                 "ClusterName=ci\nSlurmctldHost=localhost(127.0.0.1)\nSlurmUser=root\nSlurmdUser=root\n\
-                 AuthType=auth/munge\nCredType=cred/munge\nAuthInfo=socket={bs}/munge/munge.sock\n\
+                 AuthType=auth/munge\nCredType=cred/munge\nAuthInfo=socket={bs}/munge/munge.sock,cred_expire=10\n\
                  CommunicationParameters=NoCtldInAddrAny,NoInAddrAny\nStateSaveLocation={bs}/ctld\n\
                  SlurmdSpoolDir={bs}/spool\nSlurmctldPidFile={bs}/slurmctld.pid\nSlurmdPidFile={bs}/slurmd.pid\n\
                  SlurmctldLogFile={bs}/log/slurmctld.log\nSlurmdLogFile={bs}/log/slurmd.log\nMailProg=/bin/true\n\
@@ -158,6 +161,12 @@ impl Cluster {
 
     /// Waits until job `id` has left the queue.
     fn wait(&self, id: &str) {
+        self.wait_for(id, 300, &mut || {});
+    }
+
+    /// Waits until job `id` has left the queue, at most `limit` s, calling
+    /// `each` between polls.
+    fn wait_for(&self, id: &str, limit: u64, each: &mut dyn FnMut()) {
         let t0 = Instant::now();
         loop {
             let o = sh("squeue", &["-h", "-j", id], &self.conf);
@@ -165,9 +174,10 @@ impl Cluster {
                 return;
             }
             assert!(
-                t0.elapsed() < Duration::from_secs(300),
-                "job {id} still queued after 300 s"
+                t0.elapsed() < Duration::from_secs(limit),
+                "job {id} still queued after {limit} s"
             );
+            each();
             std::thread::sleep(Duration::from_millis(200));
         }
     }
@@ -340,6 +350,100 @@ fn a_slurm_array_runs_the_grid_and_a_cancelled_task_resumes_on_resubmission() {
     assert!(again.contains("nothing to submit"), "{again}");
 
     // Merged results equal a local run of the same grid.
+    stdp_ok(&["merge", o]);
+    let local = work.path().join("local");
+    stdp_ok(&[
+        "grid",
+        g,
+        "--out",
+        local.to_str().unwrap(),
+        "--threads",
+        "2",
+    ]);
+    stdp_ok(&["merge", local.to_str().unwrap()]);
+    assert_same_merge(&out, &local);
+}
+
+#[test]
+fn a_task_with_too_short_a_time_limit_saves_requeues_and_finishes_on_its_own() {
+    if !is_root() {
+        assert!(
+            std::env::var("STDP_REQUIRE_SLURM").as_deref() != Ok("1"),
+            "STDP_REQUIRE_SLURM=1 but not root: the SLURM cluster test cannot run"
+        );
+        eprintln!("SKIPPED: the SLURM cluster test starts slurmctld/slurmd/munged and needs root");
+        return;
+    }
+    let cluster = Cluster::start();
+    let conf = cluster.conf.clone();
+    let work = tempfile::tempdir().unwrap();
+    // Two points of ~60 s each (one thread each) in one task of 2 CPUs
+    // with a time limit of one minute: only signal, checkpoint and requeue
+    // can finish them.
+    let grid = smoke_grid(work.path(), 500_000, 0, 1);
+    let g = grid.to_str().unwrap();
+    let out = work.path().join("slurm-out");
+    let o = out.to_str().unwrap();
+    let sub = stdp_slurm(
+        &[
+            "slurm",
+            g,
+            "--out",
+            o,
+            "--tasks",
+            "1",
+            "--cpus",
+            "2",
+            "--time",
+            "00:01:00",
+            "--grace",
+            "20",
+            "--max-requeues",
+            "10",
+            "--submit",
+        ],
+        &conf,
+    );
+    let job = submitted_id(&sub);
+    let script = std::fs::read_to_string(out.join("slurm/grid.sbatch")).unwrap();
+    assert!(script.contains("#SBATCH --signal=B:USR1@20"), "{script}");
+    let log = out.join(format!("slurm/{job}_0.out"));
+    let mut seen_checkpointed = false;
+    cluster.wait_for(&job, 900, &mut || {
+        // Once the task has requeued itself, `stdp status` sees both points
+        // checkpointed (or complete) and the task in SLURM's queue.
+        let requeued = std::fs::read_to_string(&log).is_ok_and(|l| l.contains("requeueing"));
+        if requeued && !seen_checkpointed {
+            let st = stdp_slurm(&["status", o, "--json"], &conf);
+            let v: serde_json::Value = serde_json::from_str(&st).unwrap();
+            let n = |k: &str| v[k].as_u64().unwrap();
+            assert_eq!(
+                n("complete") + n("checkpointed") + n("not_started") + n("failed"),
+                2
+            );
+            assert_eq!(n("failed"), 0, "{st}");
+            if n("checkpointed") >= 1 {
+                assert!(
+                    !v["slurm"].as_array().unwrap().is_empty(),
+                    "the requeued task is in the queue: {st}"
+                );
+                seen_checkpointed = true;
+            }
+        }
+    });
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(text.contains("requeueing this task"), "task log: {text}");
+    assert!(
+        seen_checkpointed,
+        "stdp status never saw a checkpointed point"
+    );
+    let st = stdp_slurm(&["status", o], &conf);
+    assert!(
+        st.contains("2 complete, 0 checkpointed, 0 not started, 0 failed"),
+        "{st}"
+    );
+
+    // Merged results equal a local run of the same grid, bit for bit.
     stdp_ok(&["merge", o]);
     let local = work.path().join("local");
     stdp_ok(&[

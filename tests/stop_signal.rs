@@ -203,6 +203,11 @@ fn a_grid_stopped_on_request_exits_75_and_finishes_when_run_again() {
     let started = || stopped.join("points").exists();
     let code = start_and_signal(&args, "USR1", &started, 100, 500);
     assert_eq!(code, EXIT_INTERRUPTED, "stopped before the end");
+    // `stdp status` sees the saved points, and nothing failed.
+    let st: serde_json::Value =
+        serde_json::from_str(&stdp_ok(&["status", stopped.to_str().unwrap(), "--json"])).unwrap();
+    assert_eq!(st["failed"], 0, "{st}");
+    assert!(st["checkpointed"].as_u64().unwrap() >= 1, "{st}");
     run_to_end(&args);
     let reference = d.path().join("reference");
     stdp_ok(&[

@@ -16,7 +16,7 @@ use polars::prelude::*;
 
 use super::manifest::{Manifest, ManifestPoint, point_dir, read_manifest};
 use super::point::ExperimentKind;
-use super::runner::run_is_complete;
+use super::runner::{FAILED_FILE, run_is_complete};
 use super::spec::set_args;
 use crate::error::{Error, Result};
 use crate::harness::checkpoint::CHECKPOINT_FILE;
@@ -72,7 +72,9 @@ pub fn missing_points(dir: &Path, m: &Manifest) -> Vec<(ManifestPoint, &'static 
             if run_is_complete(&d) {
                 return None;
             }
-            let state = if d.join(CHECKPOINT_FILE).exists() {
+            let state = if d.join(FAILED_FILE).exists() {
+                "FAILED in its last run (error in its FAILED file; stdp grid --retry-failed)"
+            } else if d.join(CHECKPOINT_FILE).exists() {
                 "unfinished (checkpoint)"
             } else if d.join(RESULT_FILE).exists() {
                 "unreadable result.h5"

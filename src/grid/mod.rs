@@ -1,7 +1,7 @@
 //! Hyperparameter grids: grid files expanded to points of `--set` overrides
 //! ([`spec`]), validated with stable ids ([`point`]), split into shards
 //! ([`shard`]), run resumably ([`runner`]) locally or as SLURM job arrays
-//! ([`slurm`]), merged ([`merge`]) and reported ([`report`]).
+//! ([`slurm`]), merged ([`merge`]), watched ([`status`]) and reported ([`report`]).
 
 pub mod manifest;
 pub mod merge;
@@ -11,6 +11,7 @@ pub mod runner;
 pub mod shard;
 pub mod slurm;
 pub mod spec;
+pub mod status;
 
 pub use point::{ExperimentKind, PlannedGrid, load_planned_grid};
 pub use shard::Shard;

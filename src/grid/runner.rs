@@ -20,6 +20,7 @@ use crate::experiment::dc_config::load_dc_plan;
 use crate::experiment::dc_run::{DcRunOptions, run_dc};
 use crate::harness::{RunOptions, run};
 use crate::interrupt;
+use crate::record::atomic::write_atomically;
 use crate::record::h5::{get_scalar, open_file};
 use crate::record::result_file::RESULT_FILE;
 
@@ -36,7 +37,16 @@ pub struct GridRunOptions {
     pub mnist_dir: PathBuf,
     /// The command line, stored with Diehl & Cook results.
     pub command: String,
+    /// Run points that failed in an earlier run again (otherwise they are
+    /// reported as failed without running).
+    pub retry_failed: bool,
 }
+
+/// Where a failed point keeps its error message (`points/<id>/FAILED`).
+pub const FAILED_FILE: &str = "FAILED";
+
+/// Where a finished point keeps its wall time (`points/<id>/timing.json`).
+pub const TIMING_FILE: &str = "timing.json";
 
 /// What happened to one point.
 #[derive(Clone, Debug)]
@@ -107,6 +117,17 @@ fn run_point(grid: &PlannedGrid, p: &PlannedPoint, opts: &GridRunOptions) -> Res
             "unreadable or incomplete result file; remove it to run this point again",
         ));
     }
+    let failed = dir.join(FAILED_FILE);
+    if failed.exists() {
+        if !opts.retry_failed {
+            let m = std::fs::read_to_string(&failed).unwrap_or_default();
+            return Ok(PointOutcome::Failed(format!(
+                "failed in an earlier run (stdp grid --retry-failed runs it again): {}",
+                m.trim()
+            )));
+        }
+        std::fs::remove_file(&failed).map_err(|e| Error::io(&failed, e))?;
+    }
     let args = grid.args(p);
     let t0 = Instant::now();
     let (resumed, headline) = match grid.kind {
@@ -144,11 +165,32 @@ fn run_point(grid: &PlannedGrid, p: &PlannedPoint, opts: &GridRunOptions) -> Res
             )
         }
     };
+    let seconds = t0.elapsed().as_secs_f64();
+    let timing = point_dir(&opts.out, &p.id).join(TIMING_FILE);
+    write_atomically(&timing, |tmp| {
+        let text = serde_json::json!({ "seconds": seconds, "resumed": resumed }).to_string();
+        std::fs::write(tmp, text).map_err(|e| Error::io(tmp, e))
+    })?;
     Ok(PointOutcome::Done {
-        seconds: t0.elapsed().as_secs_f64(),
+        seconds,
         resumed,
         headline,
     })
+}
+
+/// Records a point's failure in its directory, for `stdp status`, `stdp
+/// merge` and `--retry-failed`.
+fn record_failure(opts: &GridRunOptions, p: &PlannedPoint, message: &str) {
+    let dir = point_dir(&opts.out, &p.id);
+    let path = dir.join(FAILED_FILE);
+    // Best effort: the failure is reported on the terminal either way.
+    let _ = std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::io(&dir, e))
+        .and_then(|()| {
+            write_atomically(&path, |tmp| {
+                std::fs::write(tmp, format!("{message}\n")).map_err(|e| Error::io(tmp, e))
+            })
+        });
 }
 
 /// Runs the points of `opts.shard` (writing the manifest first);
@@ -185,7 +227,11 @@ pub fn run_shard(
                     let outcome = match run_point(grid, p, opts) {
                         Ok(o) => o,
                         Err(Error::Interrupted { .. }) => PointOutcome::Interrupted,
-                        Err(e) => PointOutcome::Failed(e.to_string()),
+                        Err(e) => {
+                            let m = e.to_string();
+                            record_failure(opts, p, &m);
+                            PointOutcome::Failed(m)
+                        }
                     };
                     {
                         let mut sum = summary.lock().unwrap_or_else(|e| e.into_inner());

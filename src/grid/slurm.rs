@@ -4,6 +4,14 @@
 //! The shard count is written into the script rather than read from
 //! `SLURM_ARRAY_TASK_COUNT`, so that resubmitting some tasks only
 //! (`sbatch --array=2,5 script`) still splits the grid the same way.
+//!
+//! Time limits and preemption: the script asks SLURM for `USR1` `grace`
+//! seconds before the end (`--signal=B:USR1@grace`) and passes it on to
+//! `stdp`, which saves every point in flight and exits with
+//! [`EXIT_INTERRUPTED`](crate::interrupt::EXIT_INTERRUPTED); the task then
+//! requeues itself (`scontrol requeue`, `--requeue`) until it has been
+//! requeued `max_requeues` times, and the requeued task resumes its shard
+//! from the checkpoints.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -29,6 +37,18 @@ pub struct SlurmOptions {
     pub qos: Option<String>,
     /// Further `#SBATCH` lines, as given (e.g. `--constraint=avx2`).
     pub extra: Vec<String>,
+    /// Seconds between SLURM's warning signal and the end of the task
+    /// (see the module docs).
+    pub grace: u32,
+    /// How many times a task requeues itself after saving its state.
+    pub max_requeues: u32,
+}
+
+/// Default grace, s, for a grid whose largest checkpoint is `bytes` long:
+/// a minute, plus a second per 20 MB to write it (a slow shared file
+/// system), plus the example or step in progress.
+pub fn default_grace(bytes: u64) -> u32 {
+    60 + u32::try_from(bytes / 20_000_000).unwrap_or(u32::MAX / 2)
 }
 
 /// What the script runs: absolute paths, so the job works from any directory.
@@ -101,6 +121,9 @@ pub fn sbatch_script(job: &SlurmJob, o: &SlurmOptions) -> String {
     opt("job-name", &job.name);
     opt("array", &array_spec(&tasks, o.max_running));
     opt("output", &logs.join("%A_%a.out").to_string_lossy());
+    // A requeued task appends to its log instead of replacing it.
+    opt("open-mode", "append");
+    opt("signal", &format!("B:USR1@{}", o.grace));
     opt("cpus-per-task", &o.cpus.max(1).to_string());
     for (k, v) in [
         ("partition", &o.partition),
@@ -113,13 +136,14 @@ pub fn sbatch_script(job: &SlurmJob, o: &SlurmOptions) -> String {
             opt(k, v);
         }
     }
+    let _ = writeln!(s, "#SBATCH --requeue");
     for e in &o.extra {
         let _ = writeln!(s, "#SBATCH {e}");
     }
-    let _ = writeln!(s, "set -euo pipefail");
+    let _ = writeln!(s, "set -uo pipefail");
     let _ = writeln!(s, "cd {}", q(&job.workdir));
     let mut cmd = format!(
-        "exec {} grid {} --out {} --shard \"${{SLURM_ARRAY_TASK_ID}}/{}\" --threads \"${{SLURM_CPUS_PER_TASK:-{}}}\" --quiet",
+        "{} grid {} --out {} --shard \"${{SLURM_ARRAY_TASK_ID}}/{}\" --threads \"${{SLURM_CPUS_PER_TASK:-{}}}\" --quiet",
         q(&job.exe),
         q(&job.grid),
         q(&job.out),
@@ -129,6 +153,36 @@ pub fn sbatch_script(job: &SlurmJob, o: &SlurmOptions) -> String {
     if let Some(m) = &job.mnist {
         let _ = write!(cmd, " --mnist {}", q(m));
     }
-    let _ = writeln!(s, "{cmd}");
+    let max = o.max_requeues;
+    let saved = crate::interrupt::EXIT_INTERRUPTED;
+    let _ = write!(
+        s,
+        r#"# stdp runs in the background so that this shell can pass on SLURM's
+# warning (USR1, {grace} s before the time limit or on preemption) and
+# a TERM: stdp then saves every point in flight and exits {saved}.
+pid=
+trap '[ -n "$pid" ] && kill -USR1 "$pid" 2>/dev/null' USR1 TERM
+{cmd} &
+pid=$!
+status=0
+wait "$pid" || status=$?
+# A trapped signal ends `wait` early (status > 128): wait for stdp to finish saving.
+for _ in 1 2 3 4 5; do
+  [ "$status" -gt 128 ] || break
+  status=0
+  wait "$pid" || status=$?
+done
+if [ "$status" -eq {saved} ]; then
+  restarts="${{SLURM_RESTART_COUNT:-0}}"
+  if [ "$restarts" -lt {max} ]; then
+    echo "stdp: state saved; requeueing this task ($((restarts + 1)) of at most {max})"
+    scontrol requeue "${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}}" && exit 0
+  fi
+  echo "stdp: state saved; not requeued: run stdp slurm ... --missing --submit to go on"
+fi
+exit "$status"
+"#,
+        grace = o.grace,
+    );
     s
 }

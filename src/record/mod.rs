@@ -4,6 +4,7 @@
 //! `experiment::dc_checkpoint`.)
 
 pub mod atomic;
+pub mod bench_history;
 pub mod frame;
 pub mod h5;
 pub mod plots;

@@ -12,7 +12,8 @@ use stdp_harness::grid::point::PlannedGrid;
 use stdp_harness::grid::report::{ReportOptions, report as report_grid};
 use stdp_harness::grid::runner::{GridRunOptions, PointOutcome, run_shard};
 use stdp_harness::grid::shard::{Shard, assign};
-use stdp_harness::grid::slurm::{SlurmJob, SlurmOptions, array_spec, sbatch_script};
+use stdp_harness::grid::slurm::{SlurmJob, SlurmOptions, array_spec, default_grace, sbatch_script};
+use stdp_harness::grid::status::{PointState, grid_status};
 use stdp_harness::grid::{ExperimentKind, load_planned_grid};
 use stdp_harness::record::atomic::write_atomically;
 
@@ -57,15 +58,29 @@ fn list_points(g: &PlannedGrid, shard: Shard) {
     }
 }
 
+/// The switches of `stdp grid`.
+pub struct GridFlags {
+    /// List the points and exit.
+    pub list: bool,
+    /// Run failed points again.
+    pub retry_failed: bool,
+    /// No progress bar.
+    pub quiet: bool,
+}
+
 pub fn run_grid(
     grid: &Path,
     out: Option<PathBuf>,
     shard: Option<String>,
     threads: Option<usize>,
     mnist: Option<PathBuf>,
-    list: bool,
-    quiet: bool,
+    flags: GridFlags,
 ) -> anyhow::Result<()> {
+    let GridFlags {
+        list,
+        retry_failed,
+        quiet,
+    } = flags;
     let g = load_planned_grid(grid)?;
     let shard = match shard {
         Some(s) => Shard::parse(&s).map_err(|m| anyhow::anyhow!("--shard {m}"))?,
@@ -92,6 +107,7 @@ pub fn run_grid(
         threads,
         mnist_dir,
         command: std::env::args().collect::<Vec<_>>().join(" "),
+        retry_failed,
     };
     let in_shard = stdp_harness::grid::shard::points_of(&g.points, shard).len();
     let bar = progress_bar(in_shard as u64, quiet, "points");
@@ -207,6 +223,9 @@ pub fn slurm(
         workdir: std::env::current_dir().context("no current directory")?,
         mnist: mnist.map(|m| absolute(&m)).transpose()?,
     };
+    if o.grace == 0 {
+        o.grace = default_grace(largest_checkpoint_bytes(&g)?);
+    }
     // The manifest now, so that `stdp merge` can list what is missing even
     // before the first task starts.
     let manifest = Manifest::of(&g)?;
@@ -307,4 +326,117 @@ pub fn report(dir: &Path, o: &ReportOptions) -> anyhow::Result<()> {
     let files: Vec<String> = r.files.iter().map(|f| f.display().to_string()).collect();
     println!("wrote {}", files.join(", "));
     Ok(())
+}
+
+/// The size of the largest checkpoint a point of `g` writes, bytes
+/// (estimated from its shapes: the weights and the per-neuron and
+/// per-synapse state that go with them).
+fn largest_checkpoint_bytes(g: &PlannedGrid) -> anyhow::Result<u64> {
+    let mut largest = 0u64;
+    for p in &g.points {
+        let bytes = match g.kind {
+            ExperimentKind::Run => {
+                let plan = stdp_harness::config::load_plan(&g.base, &g.args(p))?;
+                // Weights plus traces and compartments, per instance.
+                (plan.instances.len() * plan.n_in * plan.n_out * 4 * 2) as u64
+            }
+            ExperimentKind::Dc => {
+                let plan = stdp_harness::experiment::dc_config::load_dc_plan(&g.base, &g.args(p))?;
+                let n = plan.params.n_exc;
+                // Weights, then rings and records of ~20 slots per neuron.
+                (plan.params.n_input * n * 4 + 64 * n * 4) as u64
+            }
+        };
+        largest = largest.max(bytes);
+    }
+    Ok(largest)
+}
+
+pub fn status(dir: &Path, json: bool) -> anyhow::Result<()> {
+    let s = grid_status(dir)?;
+    let jobs = slurm_jobs(dir);
+    if json {
+        let mut v = serde_json::to_value(&s)?;
+        v["slurm"] = serde_json::json!(jobs);
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    println!(
+        "{}: {} points: {} complete, {} checkpointed, {} not started, {} failed",
+        s.grid_file,
+        s.points.len(),
+        s.complete,
+        s.checkpointed,
+        s.not_started,
+        s.failed
+    );
+    for p in &s.points {
+        match &p.state {
+            PointState::Checkpointed { progress, fraction } => {
+                println!(
+                    "  checkpointed {:>5.1} % {progress}: {}",
+                    100.0 * fraction,
+                    p.description
+                );
+            }
+            PointState::Failed { error } => {
+                println!("  FAILED {}:", p.description);
+                for line in error.lines() {
+                    println!("      {line}");
+                }
+            }
+            _ => {}
+        }
+    }
+    match (s.mean_point_seconds, s.work_left_seconds) {
+        (Some(mean), Some(left)) => println!(
+            "work left: {} on one worker ({} per finished point)",
+            human_seconds(left),
+            human_seconds(mean)
+        ),
+        _ => println!("work left: unknown until a point finishes"),
+    }
+    if !jobs.is_empty() {
+        println!("SLURM tasks (squeue):");
+        for j in &jobs {
+            println!("  {j}");
+        }
+    }
+    Ok(())
+}
+
+/// `1.2 h`, `14 min` or `35 s`.
+fn human_seconds(s: f64) -> String {
+    if s >= 5400.0 {
+        format!("{:.1} h", s / 3600.0)
+    } else if s >= 90.0 {
+        format!("{:.0} min", s / 60.0)
+    } else {
+        format!("{s:.0} s")
+    }
+}
+
+/// The grid's SLURM tasks still known to `squeue` (`JOBID STATE TIME
+/// TIME_LEFT`), found by the job name `stdp slurm` gives; empty without SLURM.
+fn slurm_jobs(dir: &Path) -> Vec<String> {
+    let Ok(m) = stdp_harness::grid::manifest::read_manifest(dir) else {
+        return Vec::new();
+    };
+    let name = format!(
+        "stdp-{}",
+        m.grid_file
+            .file_stem()
+            .map_or_else(|| "grid".into(), |s| s.to_string_lossy().into_owned())
+    );
+    let Ok(out) = Command::new("squeue")
+        .args(["--noheader", "--name", &name, "--format", "%i %T %M %L"])
+        .output()
+    else {
+        return Vec::new();
+    };
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
 }

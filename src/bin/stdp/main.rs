@@ -101,9 +101,22 @@ enum Command {
         /// List the points (id, shard, overrides) and exit without running.
         #[arg(long)]
         list: bool,
+        /// Run again the points that failed in an earlier run (they are
+        /// otherwise reported as failed without running).
+        #[arg(long)]
+        retry_failed: bool,
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
+    },
+    /// Where a grid stands: points complete, checkpointed (with progress),
+    /// not started and failed; its SLURM tasks; the work left.
+    Status {
+        /// The grid output directory.
+        dir: PathBuf,
+        /// Print JSON (for scripts).
+        #[arg(long)]
+        json: bool,
     },
     /// Write an sbatch script for a SLURM job array over the shards of a grid.
     Slurm {
@@ -178,6 +191,15 @@ struct SlurmArgs {
     /// Further #SBATCH options, e.g. --sbatch=--constraint=avx2.
     #[arg(long = "sbatch", value_name = "OPTION", allow_hyphen_values = true)]
     extra: Vec<String>,
+    /// Seconds between SLURM's warning signal (USR1) and the time limit, for
+    /// saving the points in flight [default: 60 + 1 per 20 MB of the
+    /// grid's largest checkpoint].
+    #[arg(long, value_name = "SECONDS")]
+    grace: Option<u32>,
+    /// Times a task that saved its state at a time limit or preemption
+    /// requeues itself.
+    #[arg(long, default_value_t = 3)]
+    max_requeues: u32,
 }
 
 impl From<SlurmArgs> for SlurmOptions {
@@ -192,6 +214,9 @@ impl From<SlurmArgs> for SlurmOptions {
             account: a.account,
             qos: a.qos,
             extra: a.extra,
+            // 0: estimated from the grid (`stdp slurm`).
+            grace: a.grace.unwrap_or(0),
+            max_requeues: a.max_requeues,
         }
     }
 }
@@ -260,8 +285,21 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             threads,
             mnist,
             list,
+            retry_failed,
             quiet,
-        } => grid_cmd::run_grid(&grid, out, shard, threads, mnist, list, quiet),
+        } => grid_cmd::run_grid(
+            &grid,
+            out,
+            shard,
+            threads,
+            mnist,
+            grid_cmd::GridFlags {
+                list,
+                retry_failed,
+                quiet,
+            },
+        ),
+        Command::Status { dir, json } => grid_cmd::status(&dir, json),
         Command::Slurm {
             grid,
             out,
