@@ -104,6 +104,24 @@ impl InputDelays {
         self.slots - 1
     }
 
+    /// The delay tables and the whole ring as one range (no allocation).
+    pub fn whole(&mut self) -> (DelayTables<'_>, DelayRing<'_>) {
+        let pending = ArrayViewMut2::from_shape((self.slots, self.n), &mut self.pending[..])
+            .expect("the ring is (slots, n)");
+        (
+            DelayTables {
+                steps: &self.steps,
+                steps_t: &self.steps_t,
+            },
+            DelayRing {
+                first: 0,
+                n: self.n,
+                slots: self.slots,
+                pending,
+            },
+        )
+    }
+
     /// The delay tables (read by the rule) and the ring split at the
     /// ascending `bounds` (first 0, last `n`) into column ranges that
     /// propagate independently ([`DelayRing::propagate`]).
@@ -180,11 +198,17 @@ impl DelayRing<'_> {
         // (indexed by the u8 delay: no bounds test in the loop).
         let stride = self.pending.stride_of(Axis(0)) as usize;
         let mut offset = [0usize; 256];
-        for (d, o) in offset.iter_mut().enumerate().take(slots) {
-            *o = ((base + d) % slots) * stride;
+        let mut slot = base;
+        for o in offset.iter_mut().take(slots) {
+            *o = slot * stride;
+            slot += 1;
+            if slot == slots {
+                slot = 0;
+            }
         }
         let ring = self.pending.as_mut_ptr();
-        for c0 in (0..width).step_by(BLOCK) {
+        let blocks = if inputs.is_empty() { 0 } else { width };
+        for c0 in (0..blocks).step_by(BLOCK) {
             let c1 = (c0 + BLOCK).min(width);
             for &i in inputs {
                 let i = i as usize;

@@ -490,16 +490,86 @@ impl DiehlCook {
     /// nothing reads `gi` in between, so this is the same as adding them at
     /// the end of this one, and it spares a second meeting of the threads.
     fn step(&mut self, inputs: &[u32], learning: bool, counts: Option<&mut [u32]>) -> Result<()> {
-        let p = self.params;
         let t = self.t;
-        let bounds = std::mem::take(&mut self.bounds);
-        let ranges = bounds.len() - 1;
         let dc_learning = learning && matches!(self.rule, Rule::Dc(_));
         if let Rule::Dc(r) = &mut self.rule
             && learning
         {
             r.begin_step(t, inputs);
         }
+        if self.team.is_some() {
+            self.step_ranges(inputs, learning, counts);
+        } else {
+            self.step_whole(inputs, learning, counts);
+        }
+        self.exc_spikes.clear();
+        self.inh_spikes.clear();
+        let mut clamped = 0;
+        for sc in &self.scratch {
+            self.exc_spikes.extend_from_slice(&sc.exc);
+            self.inh_spikes.extend_from_slice(&sc.inh);
+            clamped += sc.clamped;
+        }
+        self.stats.steps += 1;
+        self.stats.overshoot_steps += u64::from(clamped > 0);
+        self.stats.max_exc_spikes_in_step = self
+            .stats
+            .max_exc_spikes_in_step
+            .max(self.exc_spikes.len() as u32);
+        if let Rule::Dc(r) = &mut self.rule
+            && dc_learning
+        {
+            r.end_step(inputs, &self.exc_spikes);
+        }
+        if learning {
+            self.learn_exp(inputs)?;
+        }
+        self.t += 1;
+        Ok(())
+    }
+
+    /// The ranges of one step on one thread, as a single range (no
+    /// allocation: at 100-400 neurons a step takes a few microseconds).
+    fn step_whole(&mut self, inputs: &[u32], learning: bool, counts: Option<&mut [u32]>) {
+        let (tables, ring) = match &mut self.delays {
+            Some(d) => {
+                let (tables, ring) = d.whole();
+                (Some(tables), Some(ring))
+            }
+            None => (None, None),
+        };
+        let (rule, cols) = match &mut self.rule {
+            Rule::Dc(r) if learning => {
+                let (shared, cols) = r.columns_whole();
+                (Some(shared), Some(cols))
+            }
+            _ => (None, None),
+        };
+        let shared = StepShared {
+            params: self.params,
+            t: self.t,
+            inputs,
+            inhibition: &self.inh_spikes,
+            learning,
+            tables,
+            rule: rule.as_ref(),
+        };
+        Tile {
+            exc: self.exc.whole(),
+            inh: self.inh.whole(),
+            w: self.w.view_mut(),
+            ring,
+            rule: cols,
+            counts,
+            scratch: &mut self.scratch[0],
+        }
+        .run(&shared);
+    }
+
+    /// The column ranges of one step, each on its thread of the team.
+    fn step_ranges(&mut self, inputs: &[u32], learning: bool, counts: Option<&mut [u32]>) {
+        let bounds = std::mem::take(&mut self.bounds);
+        let ranges = bounds.len() - 1;
         let exc = self.exc.split(&bounds);
         let inh = self.inh.split(&bounds);
         let w = split_columns(self.w.view_mut(), &bounds);
@@ -522,8 +592,8 @@ impl DiehlCook {
             None => (0..ranges).map(|_| None).collect(),
         };
         let shared = StepShared {
-            params: p,
-            t,
+            params: self.params,
+            t: self.t,
             inputs,
             inhibition: &self.inh_spikes,
             learning,
@@ -557,45 +627,18 @@ impl DiehlCook {
                 .unwrap_or_else(|e| e.into_inner())
                 .run(&shared)
         };
-        match &self.team {
-            Some(team) => team.run(run),
-            None => run(0),
+        if let Some(team) = &self.team {
+            team.run(run);
         }
         drop(tiles);
         self.bounds = bounds;
-        self.exc_spikes.clear();
-        self.inh_spikes.clear();
-        let mut clamped = 0;
-        for sc in &self.scratch {
-            self.exc_spikes.extend_from_slice(&sc.exc);
-            self.inh_spikes.extend_from_slice(&sc.inh);
-            clamped += sc.clamped;
-        }
-        self.stats.steps += 1;
-        self.stats.overshoot_steps += u64::from(clamped > 0);
-        self.stats.max_exc_spikes_in_step = self
-            .stats
-            .max_exc_spikes_in_step
-            .max(self.exc_spikes.len() as u32);
-        if let Rule::Dc(r) = &mut self.rule
-            && dc_learning
-        {
-            r.end_step(inputs, &self.exc_spikes);
-        }
-        if learning {
-            self.learn_exp(inputs)?;
-        }
-        self.t += 1;
-        Ok(())
     }
 
     /// Adds the inhibition of the last step's inhibitory spikes to the
     /// excitatory conductances (done by the next step otherwise; see
     /// [`step`](Self::step)), so that the state is complete between examples.
     fn flush_inhibition(&mut self) {
-        let n = self.params.n_exc;
-        let mut gi = self.exc.split(&[0, n]);
-        apply_inhibition(&mut gi[0], &self.inh_spikes, self.params.w_ie);
+        apply_inhibition(&mut self.exc.whole(), &self.inh_spikes, self.params.w_ie);
         self.inh_spikes.clear();
     }
 

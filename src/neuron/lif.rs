@@ -392,11 +392,22 @@ impl LifPopulation {
         learning: bool,
         spikes: &mut Vec<u32>,
     ) -> u32 {
-        let n = self.len();
-        self.split(&[0, n])
-            .pop()
-            .expect("one range")
-            .step(dt, integrator, learning, spikes)
+        self.whole().step(dt, integrator, learning, spikes)
+    }
+
+    /// Every neuron as one [`LifSlice`] (no allocation: the one-thread path).
+    pub fn whole(&mut self) -> LifSlice<'_> {
+        LifSlice {
+            params: self.params,
+            adaptive: self.adaptive,
+            first: 0,
+            v: &mut self.v,
+            ge: &mut self.ge,
+            gi: &mut self.gi,
+            theta: &mut self.theta,
+            timer: &mut self.timer,
+            since_spike: &mut self.since_spike,
+        }
     }
 
     /// The neurons in `bounds[k]..bounds[k + 1]` as disjoint mutable views

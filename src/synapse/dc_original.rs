@@ -246,12 +246,11 @@ impl DcStdp {
         delays_t: &[u8],
     ) {
         assert!(self.history.is_some(), "step_delayed needs with_delays");
-        let n = self.post1.len();
         self.begin_step(t, inputs);
         let mut recent = Vec::new();
         {
-            let (shared, mut cols) = self.columns(&[0, n]);
-            cols[0].learn(
+            let (shared, mut cols) = self.columns_whole();
+            cols.learn(
                 &shared,
                 w,
                 inputs,
@@ -335,6 +334,44 @@ impl DcStdp {
             history,
         };
         (shared, cols)
+    }
+
+    /// [`columns`](Self::columns) for one range of every neuron, without
+    /// allocating (the one-thread path).
+    pub fn columns_whole(&mut self) -> (RuleShared<'_>, RuleColumns<'_>) {
+        let n = self.post1.len();
+        let (history, record) = match &mut self.history {
+            Some(h) => {
+                let view = ArrayViewMut2::from_shape((h.slots, n), &mut h.post1[..])
+                    .expect("record is (slots, n)");
+                let shared = SharedHistory {
+                    slots: h.slots,
+                    now: h.now,
+                    due: (h.now + 1) % h.slots,
+                    pre: &h.pre,
+                    due_inputs: &h.due,
+                    posts: &h.posts,
+                    k_d: &h.k_d,
+                };
+                (Some(shared), Some((view, &mut h.skip[..])))
+            }
+            None => (None, None),
+        };
+        (
+            RuleShared {
+                params: self.params,
+                decay: self.decay,
+                pre: &self.pre,
+                history,
+            },
+            RuleColumns {
+                first: 0,
+                n,
+                post1: &mut self.post1,
+                post2: &mut self.post2,
+                record,
+            },
+        )
     }
 
     /// Last phase: on a delayed connection, the step's input spikes join
