@@ -4,6 +4,7 @@
 //! path, and redraws one figure per bench group in `results/bench/`.
 //!
 //!     cargo run --release --example bench_record [-- CRITERION_DIR [HISTORY_CSV]]
+//!     cargo run --release --example bench_record -- --draw [HISTORY_CSV]   # figures only
 //!
 //! Run it right after `cargo bench`: it records what criterion measured last.
 
@@ -24,6 +25,17 @@ fn output(cmd: &str, args: &[&str]) -> Option<String> {
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "--draw") {
+        let history = args
+            .get(1)
+            .map_or_else(|| PathBuf::from("results/bench/history.csv"), PathBuf::from);
+        let rows = read_history(&history)?;
+        let dir = history.parent().unwrap_or(Path::new("."));
+        for f in draw_history(dir, &rows)? {
+            println!("drew {}", f.display());
+        }
+        return Ok(());
+    }
     let criterion = args.first().map(PathBuf::from).unwrap_or_else(|| {
         let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
         Path::new(&target).join("criterion")

@@ -70,7 +70,7 @@ enum Command {
         #[arg(long)]
         force: bool,
         /// Threads sharing each step of the network (results are the same
-        /// for every count) [default: all cores from 1024 neurons up, else 1].
+        /// for every count) [default: all cores from 4096 neurons up, else 1].
         #[arg(long)]
         threads: Option<usize>,
         /// No progress bar.
@@ -406,8 +406,10 @@ fn dc_cmd(
     let threads = match threads {
         Some(0) => bail!("--threads must be at least 1"),
         Some(k) => k,
-        // Below ~1000 neurons a step takes a few microseconds: too short to share.
-        None if plan.params.n_exc >= 1024 => {
+        // Measured (results/benchmarks.md): two threads pay at 6,400 neurons
+        // (1.25x per training example) and cost at 1,600, where a step takes
+        // ~20 us and the per-step meeting of the threads outweighs the split.
+        None if plan.params.n_exc >= 4096 => {
             std::thread::available_parallelism().map_or(1, |n| n.get())
         }
         None => 1,
