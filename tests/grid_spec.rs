@@ -188,8 +188,9 @@ fn sbatch_scripts_fix_the_shard_count_and_quote_paths() {
         "'/home/me/my grids/g.toml'",
         "#SBATCH --signal=B:USR1@90",
         "#SBATCH --requeue",
-        "trap '[ -n \"$pid\" ] && kill -USR1 \"$pid\" 2>/dev/null' USR1 TERM",
-        "if [ \"$status\" -eq 75 ]; then",
+        "trap 'requeue=1; [ -n \"$pid\" ] && kill -USR1 \"$pid\" 2>/dev/null' USR1",
+        "trap '[ -n \"$pid\" ] && kill -TERM \"$pid\" 2>/dev/null' TERM",
+        "if [ \"$status\" -eq 75 ] && [ \"$requeue\" -eq 1 ]; then",
         "-lt 4 ]",
         "scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"",
     ] {

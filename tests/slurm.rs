@@ -230,6 +230,24 @@ fn is_root() -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
+/// The tests of this file share loopback ports: one cluster at a time.
+static ONE_CLUSTER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A running cluster (and the lock that keeps it the only one), or `None`
+/// with a message when not root (a failure instead with `STDP_REQUIRE_SLURM=1`).
+fn cluster_or_skip() -> Option<(std::sync::MutexGuard<'static, ()>, Cluster)> {
+    if !is_root() {
+        assert!(
+            std::env::var("STDP_REQUIRE_SLURM").as_deref() != Ok("1"),
+            "STDP_REQUIRE_SLURM=1 but not root: the SLURM cluster test cannot run"
+        );
+        eprintln!("SKIPPED: the SLURM cluster test starts slurmctld/slurmd/munged and needs root");
+        return None;
+    }
+    let guard = ONE_CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
+    Some((guard, Cluster::start()))
+}
+
 fn submitted_id(out: &str) -> String {
     out.lines()
         .find_map(|l| l.strip_prefix("submitted job "))
@@ -258,15 +276,9 @@ fn stdp_slurm(args: &[&str], conf: &Path) -> String {
 
 #[test]
 fn a_slurm_array_runs_the_grid_and_a_cancelled_task_resumes_on_resubmission() {
-    if !is_root() {
-        assert!(
-            std::env::var("STDP_REQUIRE_SLURM").as_deref() != Ok("1"),
-            "STDP_REQUIRE_SLURM=1 but not root: the SLURM cluster test cannot run"
-        );
-        eprintln!("SKIPPED: the SLURM cluster test starts slurmctld/slurmd/munged and needs root");
+    let Some((_one_at_a_time, cluster)) = cluster_or_skip() else {
         return;
-    }
-    let cluster = Cluster::start();
+    };
     let conf = cluster.conf.clone();
     let work = tempfile::tempdir().unwrap();
     let grid = smoke_grid(work.path(), 3000, 300, 4);
@@ -366,15 +378,9 @@ fn a_slurm_array_runs_the_grid_and_a_cancelled_task_resumes_on_resubmission() {
 
 #[test]
 fn a_task_with_too_short_a_time_limit_saves_requeues_and_finishes_on_its_own() {
-    if !is_root() {
-        assert!(
-            std::env::var("STDP_REQUIRE_SLURM").as_deref() != Ok("1"),
-            "STDP_REQUIRE_SLURM=1 but not root: the SLURM cluster test cannot run"
-        );
-        eprintln!("SKIPPED: the SLURM cluster test starts slurmctld/slurmd/munged and needs root");
+    let Some((_one_at_a_time, cluster)) = cluster_or_skip() else {
         return;
-    }
-    let cluster = Cluster::start();
+    };
     let conf = cluster.conf.clone();
     let work = tempfile::tempdir().unwrap();
     // Two points of ~60 s each (one thread each) in one task of 2 CPUs

@@ -5,13 +5,15 @@
 //! `SLURM_ARRAY_TASK_COUNT`, so that resubmitting some tasks only
 //! (`sbatch --array=2,5 script`) still splits the grid the same way.
 //!
-//! Time limits and preemption: the script asks SLURM for `USR1` `grace`
-//! seconds before the end (`--signal=B:USR1@grace`) and passes it on to
-//! `stdp`, which saves every point in flight and exits with
+//! Time limits: the script asks SLURM for `USR1` `grace` seconds before the
+//! end (`--signal=B:USR1@grace`) and passes it on to `stdp`, which saves
+//! every point in flight and exits with
 //! [`EXIT_INTERRUPTED`](crate::interrupt::EXIT_INTERRUPTED); the task then
 //! requeues itself (`scontrol requeue`, `--requeue`) until it has been
 //! requeued `max_requeues` times, and the requeued task resumes its shard
-//! from the checkpoints.
+//! from the checkpoints. A TERM (`scancel`, a preemption, the limit itself)
+//! is passed on too: `stdp` saves, and the task ends without requeueing
+//! (SLURM requeues preempted jobs itself where it is configured to).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -158,10 +160,13 @@ pub fn sbatch_script(job: &SlurmJob, o: &SlurmOptions) -> String {
     let _ = write!(
         s,
         r#"# stdp runs in the background so that this shell can pass on SLURM's
-# warning (USR1, {grace} s before the time limit or on preemption) and
-# a TERM: stdp then saves every point in flight and exits {saved}.
+# warning (USR1, {grace} s before the time limit) and a TERM (scancel, the
+# limit itself): stdp then saves every point in flight and exits {saved}.
+# Only the warning requeues the task; a cancelled task stays cancelled.
 pid=
-trap '[ -n "$pid" ] && kill -USR1 "$pid" 2>/dev/null' USR1 TERM
+requeue=0
+trap 'requeue=1; [ -n "$pid" ] && kill -USR1 "$pid" 2>/dev/null' USR1
+trap '[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null' TERM
 {cmd} &
 pid=$!
 status=0
@@ -172,7 +177,7 @@ for _ in 1 2 3 4 5; do
   status=0
   wait "$pid" || status=$?
 done
-if [ "$status" -eq {saved} ]; then
+if [ "$status" -eq {saved} ] && [ "$requeue" -eq 1 ]; then
   restarts="${{SLURM_RESTART_COUNT:-0}}"
   if [ "$restarts" -lt {max} ]; then
     echo "stdp: state saved; requeueing this task ($((restarts + 1)) of at most {max})"
