@@ -164,6 +164,34 @@ pub struct TraceHistory {
 }
 
 impl TraceHistory {
+    /// What every column range of a step reads, and the mutable `post1`
+    /// record (`(slots, n)`) and skip scratch, borrowed apart.
+    fn parts(&mut self, n: usize) -> (SharedHistory<'_>, ArrayViewMut2<'_, f32>, &mut [u8]) {
+        let TraceHistory {
+            slots,
+            pre,
+            post1,
+            posts,
+            k_d,
+            skip,
+            now,
+            due,
+            ..
+        } = self;
+        let view =
+            ArrayViewMut2::from_shape((*slots, n), &mut post1[..]).expect("record is (slots, n)");
+        let shared = SharedHistory {
+            slots: *slots,
+            now: *now,
+            due: (*now + 1) % *slots,
+            pre,
+            due_inputs: due,
+            posts,
+            k_d,
+        };
+        (shared, view, skip)
+    }
+
     /// Whether every emitted spike has had its depression applied and no
     /// postsynaptic spike is recent enough to matter to one (true at the end
     /// of each example, whose rest is longer than the lag and silent).
@@ -294,19 +322,9 @@ impl DcStdp {
         let post2 = split_ranges(&mut self.post2, bounds);
         let (history, mut records): (_, Vec<RecordColumns>) = match &mut self.history {
             Some(h) => {
-                let view = ArrayViewMut2::from_shape((h.slots, n), &mut h.post1[..])
-                    .expect("record is (slots, n)");
+                let (shared, view, skip) = h.parts(n);
                 let recs = split_columns(view, bounds);
-                let skips = split_ranges(&mut h.skip, bounds);
-                let shared = SharedHistory {
-                    slots: h.slots,
-                    now: h.now,
-                    due: (h.now + 1) % h.slots,
-                    pre: &h.pre,
-                    due_inputs: &h.due,
-                    posts: &h.posts,
-                    k_d: &h.k_d,
-                };
+                let skips = split_ranges(skip, bounds);
                 (
                     Some(shared),
                     recs.into_iter().zip(skips).map(Some).collect(),
@@ -342,18 +360,8 @@ impl DcStdp {
         let n = self.post1.len();
         let (history, record) = match &mut self.history {
             Some(h) => {
-                let view = ArrayViewMut2::from_shape((h.slots, n), &mut h.post1[..])
-                    .expect("record is (slots, n)");
-                let shared = SharedHistory {
-                    slots: h.slots,
-                    now: h.now,
-                    due: (h.now + 1) % h.slots,
-                    pre: &h.pre,
-                    due_inputs: &h.due,
-                    posts: &h.posts,
-                    k_d: &h.k_d,
-                };
-                (Some(shared), Some((view, &mut h.skip[..])))
+                let (shared, view, skip) = h.parts(n);
+                (Some(shared), Some((view, skip)))
             }
             None => (None, None),
         };
