@@ -9,7 +9,7 @@ export STDP_PYTHON ?= $(STDP_PY_VENV)/bin/python
 
 CARGO ?= cargo
 
-.PHONY: all deps cluster-deps run smoke grid-smoke test fmt lint doc unit bench bench-quick bench-deps bench-save bench-compare bench-record crossover clean-runs
+.PHONY: all deps cluster-deps run smoke grid-smoke test fmt lint doc unit icount-check icount-baseline bench bench-quick bench-deps bench-save bench-compare bench-record crossover clean-runs
 
 all: run
 
@@ -38,8 +38,9 @@ grid-smoke: deps
 	$(CARGO) run --release --bin stdp -- merge runs/grid_smoke
 	$(CARGO) run --release --bin stdp -- report runs/grid_smoke
 
-## test: formatting, lints (warnings are errors), docs, then the test suite
-test: cluster-deps fmt lint doc unit
+## test: formatting, lints (warnings are errors), docs, the test suite, then
+## the instruction-count regression check
+test: cluster-deps fmt lint doc unit icount-check
 
 fmt:
 	$(CARGO) fmt --check
@@ -55,6 +56,17 @@ doc:
 unit:
 	$(CARGO) test --release
 	STDP_SIMD=baseline $(CARGO) test --release --lib --test golden --test paths --test properties
+
+## icount-check: instruction counts of the hot paths (Valgrind's callgrind,
+## examples/icount.rs) against benches/budgets.toml: fails when an id exceeds its
+## budget by more than the file's margin, skips (saying why) on another toolchain or
+## SIMD path, then proves the check fails against budgets 10 % lower
+icount-check: deps
+	$(CARGO) run --release --example icount -- --budgets benches/budgets.toml --self-test
+
+## icount-baseline: renew benches/budgets.toml after an intended change (commit it)
+icount-baseline: deps
+	$(CARGO) run --release --example icount -- --budgets benches/budgets.toml --write
 
 ## bench: criterion benchmarks (full); bench-quick: a smoke pass
 bench: deps

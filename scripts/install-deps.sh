@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need on a Debian/Ubuntu machine:
-#   - system libraries for the native stack (OpenBLAS, HDF5, fontconfig), via apt;
+#   - system libraries for the native stack (OpenBLAS, HDF5, fontconfig) and
+#     valgrind (the instruction-count check of `make test`), via apt;
 #   - with --cluster, as root only: a one-node SLURM (slurmctld, slurmd,
 #     slurm-client, munge) for the real-cluster test (tests/slurm.rs starts and
 #     stops its own daemons; the stock services are kept from starting during
@@ -11,7 +12,7 @@
 # Safe to run repeatedly: it only installs what is missing.
 set -euo pipefail
 
-APT_PACKAGES=(libopenblas-dev libhdf5-dev pkg-config libfontconfig1-dev fonts-dejavu-core)
+APT_PACKAGES=(libopenblas-dev libhdf5-dev pkg-config libfontconfig1-dev fonts-dejavu-core valgrind)
 PY_PACKAGES=(numpy h5py polars)
 VENV="${STDP_PY_VENV:-$HOME/.cache/stdp-py}"
 

@@ -7,6 +7,7 @@ pub mod atomic;
 pub mod bench_history;
 pub mod frame;
 pub mod h5;
+pub mod icount;
 pub mod plots;
 pub mod result_file;
 pub mod run_lock;
