@@ -39,7 +39,7 @@ fn harness(c: &mut Criterion) {
             .collect();
         g.bench_function(format!("threads{threads}"), |b| {
             b.iter(|| {
-                let until = instances[0].step + STEPS;
+                let until = instances[0].step() + STEPS;
                 step_instances(&plan, &mut instances, until, &pool, &|_| {}).expect("steps");
             })
         });

@@ -145,9 +145,9 @@ fn run_case(name: &str) -> anyhow::Result<()> {
             let plan = load_plan(&config, &sets)?;
             let mut inst = Instance::new(&plan, &plan.instances[0])?;
             Box::new(move || {
-                let next = inst.step + 20;
+                let next = inst.step() + 20;
                 inst.run_until(&plan, next, &|_| {}).expect("harness step");
-                black_box(inst.step);
+                black_box(inst.step());
             })
         }
         other => bail!("unknown case `{other}` (cases: {})", CASES.join(", ")),

@@ -163,6 +163,11 @@ fn run_then_inspect_then_refuse_overwrite() {
         line.contains("steps/s") && line.contains("result.h5"),
         "{line}"
     );
+    assert_eq!(kind_attribute(&out.join("result.h5")), "run");
+    fails_with(
+        &stdp(&["run", &s, "--out", &o, "--set", "kind=\"dc\""]),
+        &["smoke.toml", "kind", "stdp run"],
+    );
     let i = stdp(&["inspect", &o]);
     assert!(i.status.success(), "{}", String::from_utf8_lossy(&i.stderr));
     let text = String::from_utf8_lossy(&i.stdout);
@@ -207,6 +212,12 @@ fn truncated_or_foreign_result_file_is_an_error() {
         &stdp(&["inspect", &d.path().display().to_string()]),
         &["not a run directory"],
     );
+}
+
+/// The `kind` attribute of a result file.
+fn kind_attribute(path: &Path) -> String {
+    let f = stdp_harness::record::h5::open_file(path).unwrap();
+    stdp_harness::record::h5::get_str(&f, "kind", path).unwrap()
 }
 
 fn dc_quick() -> String {
@@ -256,6 +267,7 @@ fn diehl_cook_run_writes_records_summary_and_figures() {
     let acc = summary["accuracy_percent"].as_f64().unwrap();
     assert!((0.0..=100.0).contains(&acc));
     assert!(summary["command"].as_str().unwrap().contains("dc"));
+    assert_eq!(kind_attribute(&d.path().join("dc/result.h5")), "dc");
     fails_with(&stdp(&args), &["--force"]);
     let shown = stdp(&["inspect", &o]);
     assert!(
@@ -295,6 +307,7 @@ fn diehl_cook_config_errors_are_named() {
         ("input_delay_ms=[0.0, 500.0]", "input_delay_ms"),
         ("test_repeats=0", "test_repeats"),
         ("tau_theta_ms=0.0", "tau_theta_ms"),
+        ("kind=\"run\"", "kind"),
     ] {
         fails_with(
             &stdp(&["dc", &q, "--set", set]),

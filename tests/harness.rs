@@ -8,9 +8,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use stdp_harness::config::{Plan, load_plan};
+use stdp_harness::experiment::batch_result::{ResultSummary, read_result};
 use stdp_harness::harness::{RunOptions, run};
 use stdp_harness::record::frame::read_parquet;
-use stdp_harness::record::result_file::{ResultSummary, read_result};
 
 fn smoke() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/smoke.toml")

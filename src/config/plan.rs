@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::raw::{RawConfig, RawInput};
 use crate::error::{Error, Result};
@@ -179,6 +179,20 @@ pub fn plan_from_str(file: &Path, text: &str, sets: &[String]) -> Result<Plan> {
     validate(file, raw)
 }
 
+/// `base` with the keys that `over` sets (its `None` fields are left out
+/// when serialised) replaced: no parameter list to keep in step with the
+/// struct.
+fn overridden<T, O>(base: T, over: &O) -> std::result::Result<T, String>
+where
+    T: Serialize + serde::de::DeserializeOwned,
+    O: Serialize,
+{
+    let mut t = toml::Table::try_from(base).map_err(|e| e.to_string())?;
+    t.extend(toml::Table::try_from(over).map_err(|e| e.to_string())?);
+    t.try_into()
+        .map_err(|e: toml::de::Error| e.message().to_string())
+}
+
 fn positive(file: &Path, key: &str, v: f64, what: &str) -> Result<()> {
     if v.is_finite() && v > 0.0 {
         Ok(())
@@ -245,6 +259,13 @@ fn check_rule(file: &Path, prefix: &str, p: ExpStdpParams) -> Result<ValidExpStd
 fn validate(file: &Path, raw: RawConfig) -> Result<Plan> {
     let resolved_toml = toml::to_string(&raw)
         .map_err(|e| cfg_err(file, "document", format!("cannot re-serialise: {e}")))?;
+    if let Some(k) = raw.kind.as_deref().filter(|&k| k != "run") {
+        return Err(cfg_err(
+            file,
+            "kind",
+            format!("`{k}`: this is a synapse batch (`stdp run`), kind = \"run\""),
+        ));
+    }
     if raw.name.trim().is_empty() {
         return Err(cfg_err(file, "name", "expected a non-empty name"));
     }
@@ -319,20 +340,10 @@ fn validate(file: &Path, raw: RawConfig) -> Result<Plan> {
                 format!("{}: instance overridden twice", o.instance),
             ));
         }
-        let (r, i) = (&o.rule, &o.input);
-        let mut rule = raw.rule;
-        rule.w_bound = r.w_bound.unwrap_or(rule.w_bound);
-        rule.eta = r.eta.unwrap_or(rule.eta);
-        rule.x_tar = r.x_tar.unwrap_or(rule.x_tar);
-        rule.exp_beta = r.exp_beta.unwrap_or(rule.exp_beta);
-        rule.a_plus = r.a_plus.unwrap_or(rule.a_plus);
-        rule.a_minus = r.a_minus.unwrap_or(rule.a_minus);
-        rule.w_norm = r.w_norm.or(rule.w_norm);
-        let mut input = raw.input;
-        input.pre_rate_hz = i.pre_rate_hz.unwrap_or(input.pre_rate_hz);
-        input.post_rate_hz = i.post_rate_hz.unwrap_or(input.post_rate_hz);
-        input.tau_pre_ms = i.tau_pre_ms.unwrap_or(input.tau_pre_ms);
-        input.tau_post_ms = i.tau_post_ms.unwrap_or(input.tau_post_ms);
+        let rule = overridden(raw.rule, &o.rule)
+            .map_err(|m| cfg_err(file, format!("{prefix}.rule"), m))?;
+        let input = overridden(raw.input, &o.input)
+            .map_err(|m| cfg_err(file, format!("{prefix}.input"), m))?;
         instances[o.instance].params = check_rule(file, &format!("{prefix}.rule"), rule)?;
         instances[o.instance].input =
             input_plan(file, &format!("{prefix}.input"), input, raw.dt_ms)?;

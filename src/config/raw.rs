@@ -11,6 +11,10 @@ use crate::synapse::exp_stdp::ExpStdpParams;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {
+    /// The experiment's kind, `"run"` when given (optional; not part of the
+    /// resolved config or its hash).
+    #[serde(default, skip_serializing)]
+    pub kind: Option<String>,
     /// Short name, used in file metadata.
     pub name: String,
     /// Master seed: instance `k` draws from the stream `(seed, k)`.

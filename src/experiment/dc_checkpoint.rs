@@ -20,10 +20,6 @@ use crate::record::h5::{
     set_str, set_u128,
 };
 
-/// The checkpoint's file name inside the run directory: the same name as a
-/// synapse run's, so tools that look for an unfinished run need one name.
-pub const DC_CHECKPOINT: &str = crate::harness::checkpoint::CHECKPOINT_FILE;
-
 /// Training records so far.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainProgress {

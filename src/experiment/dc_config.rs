@@ -16,6 +16,10 @@ use crate::synapse::exp_stdp::ExpStdpParams;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawDcConfig {
+    /// The experiment's kind, `"dc"` when given (optional; not part of the
+    /// resolved config or its hash).
+    #[serde(default, skip_serializing)]
+    pub kind: Option<String>,
     /// Experiment name.
     pub name: String,
     /// Seed of the initial weights and of every spike train.
@@ -231,6 +235,13 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
     }
     let raw = RawDcConfig::deserialize(toml::Value::Table(doc))
         .map_err(|e| err(path, "--set", e.message().trim().to_string()))?;
+    if let Some(k) = raw.kind.as_deref().filter(|&k| k != "dc") {
+        return Err(err(
+            path,
+            "kind",
+            format!("`{k}`: this is a Diehl & Cook experiment (`stdp dc`), kind = \"dc\""),
+        ));
+    }
     let resolved_toml = toml::to_string(&raw).map_err(|e| err(path, "document", e.to_string()))?;
     for (key, v) in [
         ("n_exc", raw.n_exc),

@@ -2,7 +2,7 @@
 //! training examples, test; with the training-accuracy curve, records,
 //! summary and figures.
 //!
-//! Files in the run directory: `result.h5` (written last, `complete = 1`),
+//! Files in the run directory ([`super::run_dir`]): `result.h5` (written last),
 //! `training_curve.parquet`, `summary.json`, `receptive_fields.png`,
 //! `training_accuracy.png`; `checkpoint.h5` while training is unfinished
 //! (re-running the same command resumes from it).
@@ -13,10 +13,12 @@ use std::time::Instant;
 use ndarray::{Array2, aview1};
 use polars::prelude::*;
 
+use super::ExperimentKind;
 use super::dc_checkpoint::{
-    DC_CHECKPOINT, FrozenProgress, TrainProgress, read_dc_checkpoint, write_dc_checkpoint,
+    FrozenProgress, TrainProgress, read_dc_checkpoint, write_dc_checkpoint,
 };
 use super::dc_config::{DcPlan, Evaluation, VALIDATION_START};
+use super::run_dir::{Header, mark_complete, prepare, write_header};
 use crate::data::mnist::{Split, load_sized};
 use crate::error::{Error, Result};
 use crate::interrupt;
@@ -26,8 +28,6 @@ use crate::record::atomic::write_atomically;
 use crate::record::frame::write_parquet;
 use crate::record::h5::{create_file, h5err, put, set_scalar, set_str};
 use crate::record::plots::{accuracy_curve, receptive_fields};
-use crate::record::result_file::RESULT_FILE;
-use crate::record::run_lock::lock_run_dir;
 
 /// Phases of a run, for progress reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,30 +148,16 @@ pub fn run_dc(
     progress: &dyn Fn(Phase, u64),
 ) -> Result<DcSummary> {
     let out = &opts.out;
-    let _lock = lock_run_dir(out)?;
-    let result_path = out.join(RESULT_FILE);
-    if result_path.exists() && !opts.force {
-        return Err(Error::file(
-            out,
-            "already holds a run (result.h5); refusing to overwrite it: pass --force, or choose another --out",
-        ));
-    }
+    // MNIST first: a missing data set fails before anything in `out` changes.
     let train = load_sized(&opts.mnist_dir, Split::Train, 28, 28)?;
     let test = load_sized(&opts.mnist_dir, Split::Test, 28, 28)?;
-    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-    // --force replaces the old run from the start (as `stdp run --force`): a
-    // killed forced run must not leave the previous result beside its checkpoint.
-    if opts.force && result_path.exists() {
-        std::fs::remove_file(&result_path).map_err(|e| Error::io(&result_path, e))?;
-    }
+    let dir = prepare(out, opts.force)?;
+    let result_path = dir.result();
     let n = plan.params.n_exc;
     let t0 = Instant::now();
     let mut net = DiehlCook::new(plan.params, plan.seed);
     net.set_threads(opts.threads);
-    let ckpt = out.join(DC_CHECKPOINT);
-    if opts.force && ckpt.exists() {
-        std::fs::remove_file(&ckpt).map_err(|e| Error::io(&ckpt, e))?;
-    }
+    let ckpt = dir.checkpoint();
     let mut prog = if ckpt.exists() {
         read_dc_checkpoint(&ckpt, plan, &mut net)?
     } else {
@@ -390,11 +376,14 @@ pub fn run_dc(
     write_atomically(&result_path, |tmp| {
         let p = &result_path;
         let file = create_file(tmp)?;
-        set_str(&file, "name", &plan.name, p)?;
-        set_str(&file, "config", &plan.resolved_toml, p)?;
-        set_str(&file, "config_hash", &plan.config_hash, p)?;
-        set_str(&file, "crate_version", env!("CARGO_PKG_VERSION"), p)?;
-        set_scalar(&file, "seed", plan.seed, p)?;
+        let header = Header {
+            kind: ExperimentKind::Dc,
+            name: &plan.name,
+            config: &plan.resolved_toml,
+            config_hash: &plan.config_hash,
+            seed: plan.seed,
+        };
+        write_header(&file, &header, p)?;
         set_scalar(&file, "accuracy_percent", acc, p)?;
         set_scalar(&file, "accuracy_std_percent", acc_std, p)?;
         set_str(&file, "evaluated_on", plan.evaluate_on.name(), p)?;
@@ -409,12 +398,10 @@ pub fn run_dc(
         put(&file, "test_predictions", &predictions, p)?;
         put(&file, "test_total_spikes", &test_spikes, p)?;
         put(&file, "accuracy_per_repeat", &aview1(&per_repeat), p)?;
-        set_scalar(&file, "complete", 1u8, p)?;
+        mark_complete(&file, p)?;
         file.close().map_err(h5err(p))
     })?;
-    if ckpt.exists() {
-        std::fs::remove_file(&ckpt).map_err(|e| Error::io(&ckpt, e))?;
-    }
+    dir.finish()?;
     Ok(summary)
 }
 

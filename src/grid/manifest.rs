@@ -17,8 +17,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::point::{ExperimentKind, PlannedGrid};
+use super::point::PlannedGrid;
 use crate::error::{Error, Result};
+use crate::experiment::ExperimentKind;
 
 /// File name of the manifest in a grid output directory.
 pub const MANIFEST_FILE: &str = "grid.json";

@@ -3,28 +3,23 @@
 //! axis key, its final metrics) to `grid.parquet` and `grid.csv`, and
 //! `grid.h5` with the same table plus each point's final weights.
 //!
-//! Metrics per point: for Diehl & Cook grids `accuracy_percent` (test),
-//! `final_train_accuracy_percent` (last monitoring window), `train_showings`,
-//! `ms_per_train_example`, `wall_time_s`; for synapse-harness grids the
-//! statistics of the last step averaged over instances (`w_mean`, `w_std`,
-//! ..., see [`FLOAT_COLUMNS`]).
+//! Metrics and arrays per point: what the experiment's kind records
+//! ([`crate::experiment::ExperimentKind::records`]).
 
 use std::path::{Path, PathBuf};
 
-use ndarray::{Array1, Array3, Axis};
+use ndarray::Array1;
 use polars::prelude::*;
 
 use super::manifest::{Manifest, ManifestPoint, point_dir, read_manifest};
-use super::point::ExperimentKind;
-use super::runner::{FAILED_FILE, run_is_complete};
+use super::runner::FAILED_FILE;
 use super::spec::set_args;
 use crate::error::{Error, Result};
-use crate::harness::checkpoint::CHECKPOINT_FILE;
+use crate::experiment::run_dir::{CHECKPOINT_FILE, RESULT_FILE, is_complete};
+use crate::experiment::{PointRecords, RecordArray};
 use crate::record::atomic::write_atomically;
 use crate::record::frame::{write_csv, write_parquet};
-use crate::record::h5::{create_file, get_1d, get_2d, h5err, open_file, put, set_scalar, set_str};
-use crate::record::result_file::{RESULT_FILE, read_result};
-use crate::record::stats::FLOAT_COLUMNS;
+use crate::record::h5::{create_file, h5err, put, set_scalar, set_str};
 
 /// File names of the merge.
 pub const MERGED_PARQUET: &str = "grid.parquet";
@@ -33,35 +28,8 @@ pub const MERGED_CSV: &str = "grid.csv";
 /// See [`MERGED_PARQUET`].
 pub const MERGED_H5: &str = "grid.h5";
 
-/// Metric columns of Diehl & Cook grids.
-pub const DC_METRICS: [&str; 11] = [
-    "accuracy_percent",
-    "accuracy_std_percent",
-    "final_train_accuracy_percent",
-    "train_showings",
-    "showings_per_example",
-    "spikes_per_example",
-    "theta_mean_mv",
-    "overshoot_steps",
-    "unassigned_neurons",
-    "ms_per_train_example",
-    "wall_time_s",
-];
-
 /// Columns that measure the machine, not the model (left out when comparing runs).
 pub const TIMING_COLUMNS: [&str; 2] = ["ms_per_train_example", "wall_time_s"];
-
-/// The final records of one point.
-struct PointRecord {
-    metrics: Vec<(String, f64)>,
-    arrays: Vec<(&'static str, ArrayRecord)>,
-}
-
-enum ArrayRecord {
-    F32x2(ndarray::Array2<f32>),
-    F32x3(Array3<f32>),
-    F32x1(Array1<f32>),
-}
 
 /// Points of the manifest that are not complete, with what their directory holds.
 pub fn missing_points(dir: &Path, m: &Manifest) -> Vec<(ManifestPoint, &'static str)> {
@@ -69,7 +37,7 @@ pub fn missing_points(dir: &Path, m: &Manifest) -> Vec<(ManifestPoint, &'static 
         .iter()
         .filter_map(|p| {
             let d = point_dir(dir, &p.id);
-            if run_is_complete(&d) {
+            if is_complete(&d) {
                 return None;
             }
             let state = if d.join(FAILED_FILE).exists() {
@@ -92,70 +60,6 @@ pub fn missing_points(dir: &Path, m: &Manifest) -> Vec<(ManifestPoint, &'static 
 pub fn describe(p: &ManifestPoint) -> String {
     let sets = set_args(&p.sets);
     format!("point {} (id {}): {}", p.index, p.id, sets.join(" "))
-}
-
-fn read_point(dir: &Path, kind: ExperimentKind) -> Result<PointRecord> {
-    let result = dir.join(RESULT_FILE);
-    match kind {
-        ExperimentKind::Run => {
-            let r = read_result(&result)?;
-            let last: Vec<usize> = (0..r.stats.step.len())
-                .filter(|&k| r.stats.step[k] == r.steps)
-                .collect();
-            let metrics = FLOAT_COLUMNS
-                .iter()
-                .zip(&r.stats.floats)
-                .map(|(name, col)| {
-                    let mean = last.iter().map(|&k| col[k]).sum::<f64>() / last.len().max(1) as f64;
-                    (name.to_string(), mean)
-                })
-                .collect();
-            let views: Vec<_> = r.weights.iter().map(|w| w.view()).collect();
-            let w = ndarray::stack(Axis(0), &views).map_err(|e| Error::file(&result, e))?;
-            Ok(PointRecord {
-                metrics,
-                arrays: vec![("weights", ArrayRecord::F32x3(w))],
-            })
-        }
-        ExperimentKind::Dc => {
-            let path = dir.join("summary.json");
-            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-            let s: serde_json::Value =
-                serde_json::from_str(&text).map_err(|e| Error::file(&path, e))?;
-            let num = |k: &str| {
-                s.get(k)
-                    .and_then(serde_json::Value::as_f64)
-                    .ok_or_else(|| Error::file(&path, format!("no number `{k}`")))
-            };
-            let final_train = s
-                .get("training_curve")
-                .and_then(|c| c.as_array())
-                .and_then(|c| c.last())
-                .and_then(|p| p.get(1))
-                .and_then(serde_json::Value::as_f64)
-                .unwrap_or(f64::NAN);
-            let mut metrics = Vec::new();
-            for k in DC_METRICS {
-                let v = if k == "final_train_accuracy_percent" {
-                    final_train
-                } else {
-                    num(k)?
-                };
-                metrics.push((k.to_string(), v));
-            }
-            let f = open_file(&result).map_err(h5err(&result))?;
-            Ok(PointRecord {
-                metrics,
-                arrays: vec![
-                    (
-                        "weights",
-                        ArrayRecord::F32x2(get_2d(&f, "weights", &result)?),
-                    ),
-                    ("theta", ArrayRecord::F32x1(get_1d(&f, "theta", &result)?)),
-                ],
-            })
-        }
-    }
 }
 
 /// A column of the merged table.
@@ -240,10 +144,10 @@ pub fn merge(dir: &Path) -> Result<MergeSummary> {
             ),
         ));
     }
-    let records: Vec<PointRecord> = m
+    let records: Vec<PointRecords> = m
         .points
         .iter()
-        .map(|p| read_point(&point_dir(dir, &p.id), m.kind))
+        .map(|p| m.kind.records(&point_dir(dir, &p.id)))
         .collect::<Result<_>>()?;
 
     let n = m.points.len();
@@ -318,9 +222,9 @@ pub fn merge(dir: &Path) -> Result<MergeSummary> {
             }
             for (name, a) in &rec.arrays {
                 match a {
-                    ArrayRecord::F32x1(x) => put(&g, name, x, p)?,
-                    ArrayRecord::F32x2(x) => put(&g, name, x, p)?,
-                    ArrayRecord::F32x3(x) => put(&g, name, x, p)?,
+                    RecordArray::F32x1(x) => put(&g, name, x, p)?,
+                    RecordArray::F32x2(x) => put(&g, name, x, p)?,
+                    RecordArray::F32x3(x) => put(&g, name, x, p)?,
                 }
             }
         }

@@ -13,6 +13,6 @@ pub mod slurm;
 pub mod spec;
 pub mod status;
 
-pub use point::{ExperimentKind, PlannedGrid, load_planned_grid};
+pub use point::{PlannedGrid, load_planned_grid};
 pub use shard::Shard;
 pub use spec::{Grid, GridPoint, load_grid};

@@ -10,43 +10,8 @@
 use std::path::{Path, PathBuf};
 
 use super::spec::{Grid, GridPoint};
-use crate::config::load_plan;
 use crate::error::{Error, Result};
-use crate::experiment::dc_config::load_dc_plan;
-
-/// Which runner a grid's base experiment belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ExperimentKind {
-    /// A synapse-harness experiment (`stdp run`): `[synapse]`, `[rule]`, `[input]`.
-    Run,
-    /// A Diehl & Cook MNIST experiment (`stdp dc`): it has `n_exc`.
-    Dc,
-}
-
-impl ExperimentKind {
-    /// The kind of the experiment file `base`: Diehl & Cook when it sets
-    /// `n_exc`, a synapse-harness run otherwise.
-    pub fn of(base: &Path) -> Result<ExperimentKind> {
-        let text = std::fs::read_to_string(base).map_err(|e| Error::io(base, e))?;
-        let doc: toml::Table = text
-            .parse()
-            .map_err(|e| crate::config::plan::toml_err(base, &text, &e))?;
-        Ok(if doc.contains_key("n_exc") {
-            ExperimentKind::Dc
-        } else {
-            ExperimentKind::Run
-        })
-    }
-
-    /// The `stdp` subcommand that runs it.
-    pub fn command(self) -> &'static str {
-        match self {
-            ExperimentKind::Run => "run",
-            ExperimentKind::Dc => "dc",
-        }
-    }
-}
+use crate::experiment::ExperimentKind;
 
 /// One point, validated.
 #[derive(Clone, Debug)]
@@ -78,18 +43,8 @@ pub struct PlannedGrid {
 
 /// Resolved config hash and estimated cost of `sets` applied to `base`.
 fn resolve(kind: ExperimentKind, base: &Path, sets: &[String]) -> Result<(String, f64)> {
-    Ok(match kind {
-        ExperimentKind::Run => {
-            let p = load_plan(base, sets)?;
-            let cost = (p.steps * p.instances.len() * p.n_in * p.n_out * p.batch) as f64;
-            (p.config_hash, cost)
-        }
-        ExperimentKind::Dc => {
-            let p = load_dc_plan(base, sets)?;
-            let examples = (p.train_examples + p.label_examples + p.test_examples) as f64;
-            (p.config_hash, examples * (784 * p.params.n_exc) as f64)
-        }
-    })
+    let e = kind.load(base, sets)?;
+    Ok((e.config_hash().to_string(), e.cost()))
 }
 
 /// Re-labels a config error of the base file as an error of the grid file at `key`.

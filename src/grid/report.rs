@@ -9,7 +9,6 @@ use polars::prelude::*;
 
 use super::manifest::{Manifest, read_manifest};
 use super::merge::MERGED_PARQUET;
-use super::point::ExperimentKind;
 use crate::error::{Error, Result};
 use crate::record::frame::{read_parquet, write_csv};
 use crate::record::plots::{Series, metric_vs_axis};
@@ -44,13 +43,6 @@ pub struct Report {
 /// Lines drawn in a report's figure at most.
 const MAX_LINES: usize = 10;
 
-fn default_metric(kind: ExperimentKind) -> &'static str {
-    match kind {
-        ExperimentKind::Dc => "accuracy_percent",
-        ExperimentKind::Run => "w_std",
-    }
-}
-
 /// Groups the merged table of `dir` and writes `report_<metric>.csv`
 /// (`report_<metric>_by_<keys>.csv` with `--by`) and
 /// `report_<metric>_vs_<x>.png` beside it.
@@ -70,7 +62,7 @@ pub fn report(dir: &Path, o: &ReportOptions) -> Result<Report> {
     let metric = o
         .metric
         .clone()
-        .unwrap_or_else(|| default_metric(m.kind).to_string());
+        .unwrap_or_else(|| m.kind.default_metric().to_string());
     let names: Vec<String> = df
         .get_column_names()
         .iter()

@@ -5,24 +5,19 @@
 //! on. Every record is written atomically by the experiment's own runner, so
 //! a killed shard, run again, finishes only what is missing.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use super::manifest::{Manifest, point_dir, write_manifest};
-use super::point::{ExperimentKind, PlannedGrid, PlannedPoint};
+use super::point::{PlannedGrid, PlannedPoint};
 use super::shard::{Shard, points_of};
-use crate::config::load_plan;
 use crate::error::{Error, Result};
-use crate::experiment::dc_checkpoint::DC_CHECKPOINT;
-use crate::experiment::dc_config::load_dc_plan;
-use crate::experiment::dc_run::{DcRunOptions, run_dc};
-use crate::harness::{RunOptions, run};
+use crate::experiment::RunContext;
+use crate::experiment::run_dir::{RESULT_FILE, is_complete};
 use crate::interrupt;
 use crate::record::atomic::write_atomically;
-use crate::record::h5::{get_scalar, open_file};
-use crate::record::result_file::RESULT_FILE;
 
 /// How to run a shard.
 #[derive(Clone, Debug)]
@@ -95,19 +90,9 @@ pub struct ShardSummary {
     pub seconds: f64,
 }
 
-/// Whether `dir` holds a finished run (a readable `result.h5` with `complete = 1`).
-pub fn run_is_complete(dir: &Path) -> bool {
-    let path = dir.join(RESULT_FILE);
-    path.exists()
-        && open_file(&path)
-            .ok()
-            .and_then(|f| get_scalar::<u8>(&f, "complete", &path).ok())
-            == Some(1)
-}
-
 fn run_point(grid: &PlannedGrid, p: &PlannedPoint, opts: &GridRunOptions) -> Result<PointOutcome> {
     let dir = point_dir(&opts.out, &p.id);
-    if run_is_complete(&dir) {
+    if is_complete(&dir) {
         return Ok(PointOutcome::Skipped);
     }
     let result = dir.join(RESULT_FILE);
@@ -130,41 +115,15 @@ fn run_point(grid: &PlannedGrid, p: &PlannedPoint, opts: &GridRunOptions) -> Res
     }
     let args = grid.args(p);
     let t0 = Instant::now();
-    let (resumed, headline) = match grid.kind {
-        ExperimentKind::Run => {
-            let plan = load_plan(&grid.base, &args)?;
-            let s = run(
-                &plan,
-                &RunOptions {
-                    out: dir,
-                    threads: 1,
-                    force: false,
-                },
-                &|_| {},
-            )?;
-            (s.resumed_from > 0, format!("{} steps", plan.steps))
-        }
-        ExperimentKind::Dc => {
-            let plan = load_dc_plan(&grid.base, &args)?;
-            let resumed = dir.join(DC_CHECKPOINT).exists();
-            let s = run_dc(
-                &plan,
-                &DcRunOptions {
-                    out: dir,
-                    mnist_dir: opts.mnist_dir.clone(),
-                    force: false,
-                    command: opts.command.clone(),
-                    // One point per thread: each network on its own thread.
-                    threads: 1,
-                },
-                &|_, _| {},
-            )?;
-            (
-                resumed,
-                format!("{} accuracy {:.2} %", s.evaluated_on, s.accuracy_percent),
-            )
-        }
-    };
+    let done = grid.kind.load(&grid.base, &args)?.run(&RunContext {
+        out: dir,
+        force: false,
+        // One point per thread: each run on its own thread.
+        threads: 1,
+        mnist_dir: opts.mnist_dir.clone(),
+        command: opts.command.clone(),
+    })?;
+    let (resumed, headline) = (done.resumed, done.headline);
     let seconds = t0.elapsed().as_secs_f64();
     let timing = point_dir(&opts.out, &p.id).join(TIMING_FILE);
     write_atomically(&timing, |tmp| {

@@ -8,12 +8,11 @@ use serde::Serialize;
 
 use super::manifest::{ManifestPoint, point_dir, read_manifest};
 use super::merge::describe;
-use super::point::ExperimentKind;
-use super::runner::{FAILED_FILE, TIMING_FILE, run_is_complete};
+use super::runner::{FAILED_FILE, TIMING_FILE};
 use super::spec::set_args;
 use crate::error::Result;
-use crate::harness::checkpoint::{CHECKPOINT_FILE, checkpoint_step};
-use crate::record::h5::{get_scalar, open_file};
+use crate::experiment::ExperimentKind;
+use crate::experiment::run_dir::{CHECKPOINT_FILE, is_complete};
 
 /// The state of one point.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -130,7 +129,7 @@ fn point_state(
     p: &ManifestPoint,
 ) -> PointState {
     let d = point_dir(dir, &p.id);
-    if run_is_complete(&d) {
+    if is_complete(&d) {
         // The grid's own record of the point's wall time, else (points run
         // before it was kept) a Diehl & Cook run's own.
         let number = |file: &str, key: &str| {
@@ -167,44 +166,5 @@ fn checkpoint_progress(
 ) -> Result<(String, f64)> {
     let mut args = set_args(fixed);
     args.extend(set_args(&p.sets));
-    match kind {
-        ExperimentKind::Run => {
-            let plan = crate::config::load_plan(base, &args)?;
-            let step = checkpoint_step(ckpt)? as usize;
-            Ok((
-                format!("step {step}/{}", plan.steps),
-                step as f64 / plan.steps.max(1) as f64,
-            ))
-        }
-        ExperimentKind::Dc => {
-            let plan = crate::experiment::dc_config::load_dc_plan(base, &args)?;
-            let f = open_file(ckpt).map_err(|e| crate::Error::file(ckpt, e))?;
-            let done = get_scalar::<u64>(&f, "done", ckpt)? as usize;
-            let frozen = f
-                .attr_names()
-                .is_ok_and(|n| n.iter().any(|a| a == "has_frozen"))
-                && get_scalar::<u8>(&f, "has_frozen", ckpt)? == 1;
-            let (labelled, tested) = if frozen {
-                (
-                    get_scalar::<u64>(&f, "frozen_labelled", ckpt)? as usize,
-                    get_scalar::<u64>(&f, "frozen_tested", ckpt)? as usize,
-                )
-            } else {
-                (0, 0)
-            };
-            let tests = plan.test_repeats * plan.test_examples;
-            let total = plan.train_examples + plan.label_examples + tests;
-            let text = if !frozen {
-                format!("train {done}/{}", plan.train_examples)
-            } else if labelled < plan.label_examples {
-                format!("label {labelled}/{}", plan.label_examples)
-            } else {
-                format!("test {tested}/{tests}")
-            };
-            Ok((
-                text,
-                (done + labelled + tested) as f64 / total.max(1) as f64,
-            ))
-        }
-    }
+    kind.load(base, &args)?.checkpoint_progress(ckpt)
 }

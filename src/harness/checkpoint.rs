@@ -21,9 +21,6 @@ use crate::record::h5::{
 };
 use crate::record::stats::ActivityWindow;
 
-/// The checkpoint's file name inside the run directory.
-pub const CHECKPOINT_FILE: &str = "checkpoint.h5";
-
 fn group_name(i: usize) -> String {
     format!("i{i:05}")
 }

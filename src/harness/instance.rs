@@ -16,34 +16,38 @@ use crate::error::Result;
 use crate::par::Par;
 use crate::record::stats::{ActivityWindow, StatsTable};
 use crate::synapse::exp_stdp::{
-    EvolveInputs, Evolver, ProjectionPath, UniformInit, ValidExpStdpParams, compute_layer_auto_into,
+    EvolveInputs, Evolver, ProjectionPath, UniformInit, ValidExpStdpParams, W_MIN,
+    compute_layer_auto_into,
 };
 
 /// The state of one instance; everything in it is saved in checkpoints.
+/// Read it through the accessors: only the harness (its stepping and its
+/// checkpoints) changes it, so that the update path's knowledge of `W`
+/// (e.g. that it is inside the clip range) stays true.
 #[derive(Clone, Debug)]
 pub struct Instance {
     /// Index in the plan.
-    pub index: usize,
+    pub(crate) index: usize,
     /// Rule parameters.
-    pub params: ValidExpStdpParams,
+    pub(crate) params: ValidExpStdpParams,
     /// Input statistics.
-    pub input: InputPlan,
+    pub(crate) input: InputPlan,
     /// Weights `(n_in, n_out)`.
-    pub weights: Array2<f32>,
+    pub(crate) weights: Array2<f32>,
     /// Presynaptic traces `(B, n_in)`.
-    pub x_pre: Array2<f32>,
+    pub(crate) x_pre: Array2<f32>,
     /// Postsynaptic traces `(B, n_out)`.
-    pub x_post: Array2<f32>,
+    pub(crate) x_post: Array2<f32>,
     /// The instance's random stream.
-    pub rng: ChaCha8Rng,
+    pub(crate) rng: ChaCha8Rng,
     /// Steps done.
-    pub step: usize,
+    pub(crate) step: usize,
     /// Activity since the last statistics row.
-    pub window: ActivityWindow,
+    pub(crate) window: ActivityWindow,
     /// Statistics rows so far.
-    pub stats: StatsTable,
+    pub(crate) stats: StatsTable,
     /// `(step, weights)` snapshots so far.
-    pub snapshots: Vec<(u64, Array2<f32>)>,
+    pub(crate) snapshots: Vec<(u64, Array2<f32>)>,
     evolver: Evolver,
     pre: Array2<f32>,
     post: Array2<f32>,
@@ -59,6 +63,36 @@ pub fn instance_rng(seed: u64, index: usize) -> ChaCha8Rng {
 }
 
 impl Instance {
+    /// Index in the plan.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// Steps done.
+    pub fn step(&self) -> usize {
+        self.step
+    }
+
+    /// Rule parameters.
+    pub fn params(&self) -> &ValidExpStdpParams {
+        &self.params
+    }
+
+    /// Weights `(n_in, n_out)`.
+    pub fn weights(&self) -> &Array2<f32> {
+        &self.weights
+    }
+
+    /// Statistics rows so far.
+    pub fn stats(&self) -> &StatsTable {
+        &self.stats
+    }
+
+    /// `(step, weights)` snapshots so far.
+    pub fn snapshots(&self) -> &[(u64, Array2<f32>)] {
+        &self.snapshots
+    }
+
     /// A fresh instance: weights drawn from its own stream, traces zero.
     pub fn new(plan: &Plan, ip: &InstancePlan) -> Result<Self> {
         let mut rng = instance_rng(plan.seed, ip.index);
@@ -179,7 +213,7 @@ impl Instance {
                 self.index as u32,
                 self.weights.view(),
                 self.w_prev.view(),
-                self.params.get().w_bound,
+                (W_MIN, self.params.get().w_bound),
                 &self.window,
                 self.pre.len(),
                 self.post.len(),

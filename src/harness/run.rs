@@ -1,23 +1,23 @@
 //! Running a plan: instances in parallel, checkpoints, resume, and the final records.
 //!
-//! Layout of a run directory: `result.h5` (written last; its presence with
-//! `complete = 1` marks a finished run), `stats.parquet` (and `stats.csv`),
-//! `checkpoint.h5` while the run is unfinished.
+//! The run directory ([`crate::experiment::run_dir`]) holds `result.h5`
+//! (written last), `stats.parquet` (and `stats.csv`), and while the run is
+//! unfinished `checkpoint.h5` with its records file beside it.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::checkpoint::{CHECKPOINT_FILE, read_checkpoint, records_path, write_checkpoint};
+use super::checkpoint::{read_checkpoint, records_path, write_checkpoint};
 use super::instance::Instance;
 use super::records::Persisted;
 use crate::config::Plan;
 use crate::error::{Error, Result};
+use crate::experiment::batch_result::{InstanceRecord, write_result};
+use crate::experiment::run_dir::prepare;
 use crate::interrupt;
 use crate::record::frame::{to_frame, write_csv, write_parquet};
-use crate::record::result_file::{InstanceRecord, RESULT_FILE, write_result};
-use crate::record::run_lock::lock_run_dir;
 use crate::record::stats::StatsTable;
 
 /// How to run.
@@ -51,24 +51,10 @@ pub struct RunSummary {
 /// worker threads), and once with the steps already done when resuming.
 pub fn run(plan: &Plan, opts: &RunOptions, progress: &(dyn Fn(u64) + Sync)) -> Result<RunSummary> {
     let out = &opts.out;
-    let _lock = lock_run_dir(out)?;
-    let result_path = out.join(RESULT_FILE);
-    let ckpt_path = out.join(CHECKPOINT_FILE);
-    if result_path.exists() {
-        if !opts.force {
-            return Err(Error::file(
-                out,
-                "already holds a run (result.h5); refusing to overwrite it: pass --force, or choose another --out",
-            ));
-        }
-        std::fs::remove_file(&result_path).map_err(|e| Error::io(&result_path, e))?;
-    }
-    if opts.force && ckpt_path.exists() {
-        std::fs::remove_file(&ckpt_path).map_err(|e| Error::io(&ckpt_path, e))?;
-    }
-    // (records.h5 without a checkpoint is removed below, before a fresh start.)
-    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-
+    let dir = prepare(out, opts.force)?;
+    let result_path = dir.result();
+    let ckpt_path = dir.checkpoint();
+    // (A records file without a checkpoint is removed below, before a fresh start.)
     let records_file = records_path(&ckpt_path);
     let (mut instances, mut persisted) = if ckpt_path.exists() {
         read_checkpoint(&ckpt_path, plan)?
@@ -138,10 +124,9 @@ pub fn run(plan: &Plan, opts: &RunOptions, progress: &(dyn Fn(u64) + Sync)) -> R
         .collect();
     write_result(&result_path, plan, &records, &stats)?;
     files.push(result_path);
-    for f in [&ckpt_path, &records_file] {
-        if f.exists() {
-            std::fs::remove_file(f).map_err(|e| Error::io(f, e))?;
-        }
+    dir.finish()?;
+    if records_file.exists() {
+        std::fs::remove_file(&records_file).map_err(|e| Error::io(&records_file, e))?;
     }
     Ok(RunSummary {
         steps_run: ((plan.steps - resumed_from) * instances.len()) as u64,

@@ -2,3 +2,4 @@
 
 pub mod expf;
 pub mod simd;
+pub mod vector;

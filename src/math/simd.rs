@@ -43,7 +43,8 @@ pub fn simd_path() -> &'static str {
 /// `#[inline(always)]` function generic over `const FMA: bool`, taking the same
 /// arguments) compiled for AVX2+FMA when available, else `$body::<false>`.
 macro_rules! dispatch {
-    ($vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? => $body:ident) => {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? => $body:ident) => {
+        $(#[$meta])*
         $vis fn $name($($arg: $ty),*) $(-> $ret)? {
             #[cfg(target_arch = "x86_64")]
             {

@@ -36,6 +36,7 @@ use std::sync::Mutex;
 
 use super::delays::{DelayRing, InputDelays, max_delay_steps};
 use crate::error::Result;
+use crate::math::vector::axpy;
 use crate::neuron::lif::{
     AdaptiveThreshold, Integrator, LifParams, LifPopulation, LifSlice, split_ranges,
 };
@@ -43,7 +44,6 @@ use crate::neuron::poisson::{SpikeTrain, encode};
 use crate::synapse::dc_original::{
     DcStdp, DcStdpParams, DelayTables, RuleColumns, RuleShared, split_columns,
 };
-use crate::synapse::exp_stdp::projection::axpy;
 use crate::synapse::exp_stdp::{EvolveInputs, Evolver, ValidExpStdpParams};
 use crate::team::Team;
 

@@ -1,7 +1,9 @@
-//! Everything that leaves the process as a file: weights, statistics, result
-//! files, figures, the run-directory lock. (Checkpoints are written by the
-//! experiments that own their state: `harness::checkpoint`,
-//! `experiment::dc_checkpoint`.)
+//! Writing and reading files, for every experiment: HDF5 helpers, atomic
+//! writes, statistics tables and polars frames, weights files, figures, the
+//! run-directory lock, bench history and instruction budgets. It depends on
+//! nothing in the crate but [`crate::error`]; what a result file or a
+//! checkpoint holds is decided by the experiment that writes it
+//! ([`crate::experiment`], [`crate::harness::checkpoint`]).
 
 pub mod atomic;
 pub mod bench_history;
@@ -9,7 +11,6 @@ pub mod frame;
 pub mod h5;
 pub mod icount;
 pub mod plots;
-pub mod result_file;
 pub mod run_lock;
 pub mod stats;
 pub mod weights_file;

@@ -5,8 +5,6 @@
 
 use ndarray::ArrayView2;
 
-use crate::synapse::exp_stdp::W_MIN;
-
 /// Names of the floating-point columns, in order.
 pub const FLOAT_COLUMNS: [&str; 11] = [
     "w_mean",
@@ -75,7 +73,8 @@ impl StatsTable {
     }
 
     /// Appends one row computed from the weights after the update (`w`), the
-    /// weights before it (`w_prev`), `w_bound`, and the activity window
+    /// weights before it (`w_prev`), the rule's clip bounds `(w_min, w_max)`
+    /// (`frac_at_lower`/`frac_at_upper` count weights at or beyond them), and the activity window
     /// (`n_pre`, `n_post`: units per step, batch rows included).
     #[allow(clippy::too_many_arguments)]
     pub fn push(
@@ -84,7 +83,7 @@ impl StatsTable {
         instance: u32,
         w: ArrayView2<f32>,
         w_prev: ArrayView2<f32>,
-        w_bound: f32,
+        (w_min, w_max): (f32, f32),
         window: &ActivityWindow,
         n_pre: usize,
         n_post: usize,
@@ -101,8 +100,8 @@ impl StatsTable {
                 row_sq += xf * xf;
                 lo = lo.min(xf);
                 hi = hi.max(xf);
-                at_lo += u64::from(x <= W_MIN);
-                at_hi += u64::from(x >= w_bound);
+                at_lo += u64::from(x <= w_min);
+                at_hi += u64::from(x >= w_max);
                 dw += (xf - f64::from(p)).abs();
             }
             sq += row_sq;

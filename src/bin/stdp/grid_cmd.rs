@@ -5,7 +5,9 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, bail};
+use stdp_harness::experiment::RunContext;
 use stdp_harness::experiment::dc_run::default_mnist_dir;
+use stdp_harness::grid::load_planned_grid;
 use stdp_harness::grid::manifest::{Manifest, write_manifest};
 use stdp_harness::grid::merge::{merge as merge_grid, missing_points};
 use stdp_harness::grid::point::PlannedGrid;
@@ -14,7 +16,6 @@ use stdp_harness::grid::runner::{GridRunOptions, PointOutcome, run_shard};
 use stdp_harness::grid::shard::{Shard, assign};
 use stdp_harness::grid::slurm::{SlurmJob, SlurmOptions, array_spec, default_grace, sbatch_script};
 use stdp_harness::grid::status::{PointState, grid_status};
-use stdp_harness::grid::{ExperimentKind, load_planned_grid};
 use stdp_harness::record::atomic::write_atomically;
 
 use crate::progress_bar;
@@ -97,16 +98,23 @@ pub fn run_grid(
     };
     let out = out_dir(grid, out);
     let mnist_dir = mnist.unwrap_or_else(default_mnist_dir);
-    if g.kind == ExperimentKind::Dc {
-        // Fail before any point runs when the data is not there.
-        stdp_harness::data::mnist::load(&mnist_dir, stdp_harness::data::mnist::Split::Test)?;
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    if let Some(p) = g.points.first() {
+        // Fail before any point runs when what they read is not there.
+        g.kind.load(&g.base, &g.args(p))?.preflight(&RunContext {
+            out: out.clone(),
+            force: false,
+            threads: 1,
+            mnist_dir: mnist_dir.clone(),
+            command: command.clone(),
+        })?;
     }
     let opts = GridRunOptions {
         out: out.clone(),
         shard,
         threads,
         mnist_dir,
-        command: std::env::args().collect::<Vec<_>>().join(" "),
+        command,
         retry_failed,
     };
     let in_shard = stdp_harness::grid::shard::points_of(&g.points, shard).len();
@@ -334,19 +342,7 @@ pub fn report(dir: &Path, o: &ReportOptions) -> anyhow::Result<()> {
 fn largest_checkpoint_bytes(g: &PlannedGrid) -> anyhow::Result<u64> {
     let mut largest = 0u64;
     for p in &g.points {
-        let bytes = match g.kind {
-            ExperimentKind::Run => {
-                let plan = stdp_harness::config::load_plan(&g.base, &g.args(p))?;
-                // Weights plus traces and compartments, per instance.
-                (plan.instances.len() * plan.n_in * plan.n_out * 4 * 2) as u64
-            }
-            ExperimentKind::Dc => {
-                let plan = stdp_harness::experiment::dc_config::load_dc_plan(&g.base, &g.args(p))?;
-                let n = plan.params.n_exc;
-                // Weights, then rings and records of ~20 slots per neuron.
-                (plan.params.n_input * n * 4 + 64 * n * 4) as u64
-            }
-        };
+        let bytes = g.kind.load(&g.base, &g.args(p))?.checkpoint_bytes();
         largest = largest.max(bytes);
     }
     Ok(largest)

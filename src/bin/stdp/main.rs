@@ -8,15 +8,17 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use polars::prelude::*;
 use stdp_harness::config::load_plan;
+use stdp_harness::experiment::ExperimentKind;
+use stdp_harness::experiment::batch_result::read_result;
 use stdp_harness::experiment::dc_config::load_dc_plan;
 use stdp_harness::experiment::dc_run::{DcRunOptions, Phase, default_mnist_dir, run_dc};
+use stdp_harness::experiment::run_dir::{CHECKPOINT_FILE, RESULT_FILE, result_kind};
 use stdp_harness::grid::report::ReportOptions;
 use stdp_harness::grid::slurm::SlurmOptions;
-use stdp_harness::harness::checkpoint::{CHECKPOINT_FILE, checkpoint_step};
+use stdp_harness::harness::checkpoint::checkpoint_step;
 use stdp_harness::harness::{RunOptions, run};
 use stdp_harness::record::frame::to_frame;
 use stdp_harness::record::h5::{get_1d, get_2d, get_scalar, get_str, open_file};
-use stdp_harness::record::result_file::{RESULT_FILE, read_result};
 
 mod grid_cmd;
 
@@ -472,11 +474,6 @@ fn dc_checkpoint_done(ckpt: &Path) -> Option<u64> {
     get_scalar::<u64>(&f, "done", ckpt).ok()
 }
 
-/// Whether `file` is a Diehl & Cook result file (it has `evaluated_on`).
-fn is_dc_result(file: &Path) -> bool {
-    open_file(file).is_ok_and(|f| f.attr("evaluated_on").is_ok())
-}
-
 /// What `stdp inspect` shows of a Diehl & Cook run: its config, accuracy,
 /// neurons and thresholds, and the summary's health counters.
 fn inspect_dc(dir: &Path, file: &Path) -> anyhow::Result<()> {
@@ -572,7 +569,12 @@ fn inspect(path: &Path) -> anyhow::Result<()> {
             dir.display()
         );
     }
-    if is_dc_result(&file) {
+    // The kind the file says it is (an unreadable file falls through to
+    // the batch reader, whose error names what is wrong with it).
+    let kind = open_file(&file)
+        .ok()
+        .and_then(|f| result_kind(&f, &file).ok());
+    if kind == Some(ExperimentKind::Dc) {
         return inspect_dc(&dir, &file);
     }
     let r = read_result(&file)?;

@@ -280,15 +280,7 @@ impl ExpStdpSynapse {
     pub fn save_hdf5(&self, dir: &Path) -> Result<PathBuf> {
         let path = self.hdf5_path(dir);
         let p = self.params.get();
-        let attrs = [
-            ("w_bound", f64::from(p.w_bound)),
-            ("eta", f64::from(p.eta)),
-            ("x_tar", f64::from(p.x_tar)),
-            ("exp_beta", f64::from(p.exp_beta)),
-            ("a_plus", f64::from(p.a_plus)),
-            ("a_minus", f64::from(p.a_minus)),
-            ("w_norm", p.w_norm.map_or(f64::NAN, f64::from)),
-        ];
+        let attrs = p.named().map(|(k, v)| (k, f64::from(v)));
         weights_file::write_hdf5(&path, self.weights.view(), &attrs)?;
         Ok(path)
     }

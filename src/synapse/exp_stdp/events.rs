@@ -21,9 +21,9 @@ use super::elementwise::{RuleConsts, clip, updated};
 use super::fused::{Lane, evolve_fused};
 use super::inputs::{EvolveInputs, batch_row};
 use super::params::ValidExpStdpParams;
-use super::projection::axpy;
 use super::workspace::{EvolveWorkspace, sized};
 use crate::error::Result;
+use crate::math::vector::axpy;
 use crate::par::Par;
 
 /// What the caller knows about `W` before an update.

@@ -23,7 +23,7 @@ pub use events::{WeightRange, evolve_events};
 pub use fused::evolve_fused;
 pub use inputs::EvolveInputs;
 pub use layer::{compute_layer, compute_layer_into};
-pub use params::{ExpStdpParams, NORM_EPS, ValidExpStdpParams, W_MIN};
+pub use params::{ExpStdpParams, NORM_EPS, PARAM_NAMES, ValidExpStdpParams, W_MIN};
 pub use path::{EvolvePath, Evolver, choose_path};
 pub use projection::{ProjectionPath, compute_layer_auto_into, compute_layer_events_into};
 pub use reference::evolve_reference;

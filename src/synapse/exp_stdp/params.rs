@@ -60,7 +60,28 @@ fn finite(name: &'static str, v: f32) -> Result<()> {
     }
 }
 
+/// The names of the rule's parameters, in declaration order: the one list
+/// that records, files and overrides use ([`ExpStdpParams::named`]).
+pub const PARAM_NAMES: [&str; 7] = [
+    "w_bound", "eta", "x_tar", "exp_beta", "a_plus", "a_minus", "w_norm",
+];
+
 impl ExpStdpParams {
+    /// Every parameter as `(name, value)` in the order of [`PARAM_NAMES`];
+    /// `w_norm` is NaN when unset.
+    pub fn named(&self) -> [(&'static str, f32); PARAM_NAMES.len()] {
+        let v = [
+            self.w_bound,
+            self.eta,
+            self.x_tar,
+            self.exp_beta,
+            self.a_plus,
+            self.a_minus,
+            self.w_norm.unwrap_or(f32::NAN),
+        ];
+        std::array::from_fn(|k| (PARAM_NAMES[k], v[k]))
+    }
+
     /// Validates every field: all finite, `eta ≥ 0`, `w_bound > 0.01`
     /// (above the lower clip bound [`W_MIN`]), `w_norm > 0` when set.
     pub fn check(self) -> Result<ValidExpStdpParams> {
@@ -112,5 +133,38 @@ impl ValidExpStdpParams {
     /// Whether the depression term `A− · e^(−βW) · R` is part of the update (`A− > 0`).
     pub fn has_depression(&self) -> bool {
         self.0.a_minus > 0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A field added to the struct but not to [`PARAM_NAMES`] / `named`
+    /// would silently drop out of every record: this fails instead.
+    #[test]
+    fn named_lists_every_field_with_its_value() {
+        let p = ExpStdpParams {
+            w_bound: 1.5,
+            eta: 0.25,
+            x_tar: 0.5,
+            exp_beta: 2.0,
+            a_plus: 0.75,
+            a_minus: 0.125,
+            w_norm: Some(3.0),
+        };
+        let table = toml::Table::try_from(p).unwrap();
+        let mut fields: Vec<&str> = table.keys().map(String::as_str).collect();
+        let mut names = PARAM_NAMES.to_vec();
+        fields.sort_unstable();
+        names.sort_unstable();
+        assert_eq!(fields, names);
+        for (name, v) in p.named() {
+            assert_eq!(table[name].as_float(), Some(f64::from(v)), "{name}");
+        }
+        assert!(
+            ExpStdpParams::default().named()[6].1.is_nan(),
+            "unset w_norm"
+        );
     }
 }

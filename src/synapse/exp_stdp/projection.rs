@@ -7,6 +7,7 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 
 use super::layer::compute_layer_into;
 use crate::error::{Error, Result};
+use crate::math::vector::axpy;
 
 /// Dense BLAS product or sum of the fired rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,16 +25,6 @@ pub enum ProjectionPath {
 /// spike densities of interest; BLAS wins sooner for large batches, where it
 /// reuses each row of `W` across the batch.
 pub const EVENTS_MAX_DENSITY: f64 = 0.05;
-
-#[inline(always)]
-fn axpy_body<const FMA: bool>(out: &mut [f32], a: f32, x: &[f32]) {
-    let n = out.len();
-    let x = &x[..n];
-    for j in 0..n {
-        out[j] += a * x[j];
-    }
-}
-crate::math::simd::dispatch!(pub(crate) fn axpy(out: &mut [f32], a: f32, x: &[f32]) => axpy_body);
 
 /// Writes `out = input · w` by summing the rows of `w` of non-zero inputs.
 pub fn compute_layer_events_into(

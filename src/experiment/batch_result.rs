@@ -1,26 +1,21 @@
-//! The HDF5 result file of a run (`result.h5`): config, per-instance parameters,
-//! final weights, snapshots and statistics. Layout: docs/results-format.md.
-//!
-//! Written under a temporary name and renamed when complete; the root
-//! attribute `complete = 1` is the last thing written. A file without it (or
-//! that does not open) is not a result.
+//! The HDF5 result file of a synapse batch (`result.h5`): config,
+//! per-instance parameters, final weights, snapshots and statistics. Layout:
+//! docs/results-format.md; header and completeness: [`super::run_dir`].
 
 use std::path::Path;
 
 use ndarray::Array2;
 
-use super::atomic::write_atomically;
-use super::h5::{
-    create_file, get_1d, get_2d, get_scalar, get_str, h5err, open_file, put, put_snapshots,
-    set_scalar, set_str,
-};
-use super::stats::{FLOAT_COLUMNS, StatsTable};
+use super::ExperimentKind;
+use super::run_dir::{Header, check_complete, mark_complete, write_header};
 use crate::config::{InputPlan, Plan};
 use crate::error::{Error, Result};
-use crate::synapse::exp_stdp::ValidExpStdpParams;
-
-/// The file name of a run's result inside its directory.
-pub const RESULT_FILE: &str = "result.h5";
+use crate::record::atomic::write_atomically;
+use crate::record::h5::{
+    create_file, get_1d, get_2d, get_scalar, get_str, h5err, put, put_snapshots, set_scalar,
+};
+use crate::record::stats::{FLOAT_COLUMNS, StatsTable};
+use crate::synapse::exp_stdp::{PARAM_NAMES, ValidExpStdpParams};
 
 /// What the result file stores of one instance.
 #[derive(Clone, Copy, Debug)]
@@ -52,34 +47,25 @@ pub fn write_result(
     write_atomically(path, |tmp| {
         let e = h5err(path);
         let file = create_file(tmp)?;
-        set_str(&file, "name", &plan.name, path)?;
-        set_str(&file, "config", &plan.resolved_toml, path)?;
-        set_str(&file, "config_hash", &plan.config_hash, path)?;
-        set_str(&file, "crate_version", env!("CARGO_PKG_VERSION"), path)?;
-        set_scalar(&file, "seed", plan.seed, path)?;
+        let header = Header {
+            kind: ExperimentKind::Run,
+            name: &plan.name,
+            config: &plan.resolved_toml,
+            config_hash: &plan.config_hash,
+            seed: plan.seed,
+        };
+        write_header(&file, &header, path)?;
         set_scalar(&file, "steps", plan.steps as u64, path)?;
         set_scalar(&file, "instances", instances.len() as u64, path)?;
         for rec in instances {
             let g = file.create_group(&instance_group(rec.index)).map_err(&e)?;
             let p = rec.params.get();
-            for (k, v) in [
-                ("w_bound", p.w_bound),
-                ("eta", p.eta),
-                ("x_tar", p.x_tar),
-                ("exp_beta", p.exp_beta),
-                ("a_plus", p.a_plus),
-                ("a_minus", p.a_minus),
-                ("w_norm", p.w_norm.unwrap_or(f32::NAN)),
-            ] {
+            for (k, v) in p.named() {
                 set_scalar(&g, k, f64::from(v), path)?;
             }
             let r = rec.input.raw;
-            for (k, v) in [
-                ("pre_rate_hz", r.pre_rate_hz),
-                ("post_rate_hz", r.post_rate_hz),
-                ("tau_pre_ms", r.tau_pre_ms),
-                ("tau_post_ms", r.tau_post_ms),
-            ] {
+            let input = [r.pre_rate_hz, r.post_rate_hz, r.tau_pre_ms, r.tau_post_ms];
+            for (k, v) in INPUT_KEYS.into_iter().zip(input) {
                 set_scalar(&g, k, v, path)?;
             }
             put(&g, "weights", rec.weights, path)?;
@@ -101,7 +87,7 @@ pub fn write_result(
         for (name, col) in FLOAT_COLUMNS.iter().zip(&stats.floats) {
             put(&sg, name, &ndarray::Array1::from(col.clone()), path)?;
         }
-        set_scalar(&file, "complete", 1u8, path)?;
+        mark_complete(&file, path)?;
         file.close().map_err(&e)
     })
 }
@@ -127,43 +113,12 @@ pub struct ResultSummary {
     pub stats: StatsTable,
 }
 
-const PARAM_KEYS: [&str; 11] = [
-    "w_bound",
-    "eta",
-    "x_tar",
-    "exp_beta",
-    "a_plus",
-    "a_minus",
-    "w_norm",
-    "pre_rate_hz",
-    "post_rate_hz",
-    "tau_pre_ms",
-    "tau_post_ms",
-];
+/// The input parameters stored per instance, after the rule's ([`PARAM_NAMES`]).
+const INPUT_KEYS: [&str; 4] = ["pre_rate_hz", "post_rate_hz", "tau_pre_ms", "tau_post_ms"];
 
 /// Reads a complete result file; an unreadable, truncated or incomplete one is an error.
 pub fn read_result(path: &Path) -> Result<ResultSummary> {
-    if !path.exists() {
-        return Err(Error::io(path, std::io::ErrorKind::NotFound.into()));
-    }
-    let file = open_file(path).map_err(|e| {
-        Error::file(
-            path,
-            format!("not a readable HDF5 result file (truncated or corrupt?): {e}"),
-        )
-    })?;
-    let complete: u8 = get_scalar(&file, "complete", path).map_err(|_| {
-        Error::file(
-            path,
-            "incomplete result file (no `complete` attribute): the run did not finish",
-        )
-    })?;
-    if complete != 1 {
-        return Err(Error::file(
-            path,
-            "incomplete result file (`complete` != 1)",
-        ));
-    }
+    let file = check_complete(path)?;
     let n: u64 = get_scalar(&file, "instances", path)?;
     let mut weights = Vec::new();
     let mut params = Vec::new();
@@ -173,7 +128,7 @@ pub fn read_result(path: &Path) -> Result<ResultSummary> {
             .map_err(|e| Error::file(path, format!("group {}: {e}", instance_group(i))))?;
         weights.push(get_2d(&g, "weights", path)?);
         let mut ps = Vec::new();
-        for k in PARAM_KEYS {
+        for k in PARAM_NAMES.iter().chain(&INPUT_KEYS) {
             ps.push((k.to_string(), get_scalar::<f64>(&g, k, path)?));
         }
         params.push(ps);

@@ -1,0 +1,166 @@
+//! The Diehl & Cook (2015) MNIST protocol as an [`Experiment`] (`stdp dc`):
+//! config in [`dc_config`](super::dc_config), run in [`dc_run`](super::dc_run),
+//! checkpoints in [`dc_checkpoint`](super::dc_checkpoint).
+
+use std::path::Path;
+
+use super::dc_config::{DcPlan, load_dc_plan};
+use super::dc_run::{DcRunOptions, run_dc};
+use super::run_dir::{CHECKPOINT_FILE, RESULT_FILE};
+use super::{Experiment, ExperimentKind, Finished, PointRecords, RecordArray, RunContext};
+use crate::error::{Error, Result};
+use crate::record::h5::{get_1d, get_2d, get_scalar, h5err, open_file};
+
+/// The metric a grid report shows by default.
+pub const DEFAULT_METRIC: &str = "accuracy_percent";
+
+/// Metric columns of a Diehl & Cook run in a grid's table (from its
+/// `summary.json`; `final_train_accuracy_percent` is the last point of the
+/// training curve).
+pub const METRICS: [&str; 11] = [
+    "accuracy_percent",
+    "accuracy_std_percent",
+    "final_train_accuracy_percent",
+    "train_showings",
+    "showings_per_example",
+    "spikes_per_example",
+    "theta_mean_mv",
+    "overshoot_steps",
+    "unassigned_neurons",
+    "ms_per_train_example",
+    "wall_time_s",
+];
+
+/// A validated Diehl & Cook experiment.
+#[derive(Clone, Debug)]
+pub struct DiehlCookMnist {
+    /// The plan.
+    pub plan: DcPlan,
+}
+
+impl DiehlCookMnist {
+    /// Loads `base` with the overrides `sets`.
+    pub fn load(base: &Path, sets: &[String]) -> Result<Self> {
+        Ok(DiehlCookMnist {
+            plan: load_dc_plan(base, sets)?,
+        })
+    }
+}
+
+impl Experiment for DiehlCookMnist {
+    fn kind(&self) -> ExperimentKind {
+        ExperimentKind::Dc
+    }
+
+    fn config_hash(&self) -> &str {
+        &self.plan.config_hash
+    }
+
+    /// Presentations x input-to-excitatory synapses.
+    fn cost(&self) -> f64 {
+        let p = &self.plan;
+        let examples = (p.train_examples + p.label_examples + p.test_examples) as f64;
+        examples * (784 * p.params.n_exc) as f64
+    }
+
+    fn run(&self, ctx: &RunContext) -> Result<Finished> {
+        let resumed = ctx.out.join(CHECKPOINT_FILE).exists() && !ctx.force;
+        let s = run_dc(
+            &self.plan,
+            &DcRunOptions {
+                out: ctx.out.clone(),
+                mnist_dir: ctx.mnist_dir.clone(),
+                force: ctx.force,
+                command: ctx.command.clone(),
+                threads: ctx.threads,
+            },
+            &|_, _| {},
+        )?;
+        Ok(Finished {
+            resumed,
+            headline: format!("{} accuracy {:.2} %", s.evaluated_on, s.accuracy_percent),
+        })
+    }
+
+    /// The weights, then rings and records of ~20 slots per neuron.
+    fn checkpoint_bytes(&self) -> u64 {
+        let p = &self.plan.params;
+        (p.n_input * p.n_exc * 4 + 64 * p.n_exc * 4) as u64
+    }
+
+    fn preflight(&self, ctx: &RunContext) -> Result<()> {
+        crate::data::mnist::load(&ctx.mnist_dir, crate::data::mnist::Split::Test).map(drop)
+    }
+
+    fn checkpoint_progress(&self, ckpt: &Path) -> Result<(String, f64)> {
+        let plan = &self.plan;
+        let f = open_file(ckpt).map_err(|e| Error::file(ckpt, e))?;
+        let done = get_scalar::<u64>(&f, "done", ckpt)? as usize;
+        let frozen = f
+            .attr_names()
+            .is_ok_and(|n| n.iter().any(|a| a == "has_frozen"))
+            && get_scalar::<u8>(&f, "has_frozen", ckpt)? == 1;
+        let (labelled, tested) = if frozen {
+            (
+                get_scalar::<u64>(&f, "frozen_labelled", ckpt)? as usize,
+                get_scalar::<u64>(&f, "frozen_tested", ckpt)? as usize,
+            )
+        } else {
+            (0, 0)
+        };
+        let tests = plan.test_repeats * plan.test_examples;
+        let total = plan.train_examples + plan.label_examples + tests;
+        let text = if !frozen {
+            format!("train {done}/{}", plan.train_examples)
+        } else if labelled < plan.label_examples {
+            format!("label {labelled}/{}", plan.label_examples)
+        } else {
+            format!("test {tested}/{tests}")
+        };
+        Ok((
+            text,
+            (done + labelled + tested) as f64 / total.max(1) as f64,
+        ))
+    }
+}
+
+/// The records of a complete Diehl & Cook run in `dir`: [`METRICS`] from
+/// its `summary.json`, its final weights and thresholds θ from `result.h5`.
+pub fn records(dir: &Path) -> Result<PointRecords> {
+    let result = dir.join(RESULT_FILE);
+    let path = dir.join("summary.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let s: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::file(&path, e))?;
+    let num = |k: &str| {
+        s.get(k)
+            .and_then(serde_json::Value::as_f64)
+            .ok_or_else(|| Error::file(&path, format!("no number `{k}`")))
+    };
+    let final_train = s
+        .get("training_curve")
+        .and_then(|c| c.as_array())
+        .and_then(|c| c.last())
+        .and_then(|p| p.get(1))
+        .and_then(serde_json::Value::as_f64)
+        .unwrap_or(f64::NAN);
+    let mut metrics = Vec::new();
+    for k in METRICS {
+        let v = if k == "final_train_accuracy_percent" {
+            final_train
+        } else {
+            num(k)?
+        };
+        metrics.push((k.to_string(), v));
+    }
+    let f = open_file(&result).map_err(h5err(&result))?;
+    Ok(PointRecords {
+        metrics,
+        arrays: vec![
+            (
+                "weights",
+                RecordArray::F32x2(get_2d(&f, "weights", &result)?),
+            ),
+            ("theta", RecordArray::F32x1(get_1d(&f, "theta", &result)?)),
+        ],
+    })
+}
