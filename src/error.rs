@@ -74,6 +74,19 @@ pub enum Error {
 }
 
 impl Error {
+    /// Builds [`Error::Config`]: `file`'s `key` is bad, `message` says how.
+    pub fn config(
+        file: impl Into<PathBuf>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Error::Config {
+            file: file.into(),
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
     /// Builds [`Error::File`] from any displayable cause.
     pub fn file(path: impl Into<PathBuf>, message: impl std::fmt::Display) -> Self {
         Error::File {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::raw::{RawConfig, RawInput};
 use crate::error::{Error, Result};
@@ -96,12 +96,31 @@ pub fn fnv1a_hex(bytes: &[u8]) -> String {
     format!("{h:016x}")
 }
 
-fn cfg_err(file: &Path, key: impl Into<String>, message: impl Into<String>) -> Error {
-    Error::Config {
-        file: file.to_path_buf(),
-        key: key.into(),
-        message: message.into(),
+/// The experiment file `text` (read from `file`) as `T`, with the `--set`
+/// overrides `sets` applied: the one load pipeline of every experiment
+/// kind. The file is checked as written first, so that its errors carry
+/// line and column; then each override is applied and the result checked
+/// again (an error then names the overrides).
+pub fn toml_with_sets<T: serde::de::DeserializeOwned>(
+    file: &Path,
+    text: &str,
+    sets: &[String],
+) -> Result<T> {
+    let mut doc: toml::Table = text.parse().map_err(|e| toml_err(file, text, &e))?;
+    let as_written = toml::from_str::<T>(text).map_err(|e| toml_err(file, text, &e))?;
+    if sets.is_empty() {
+        return Ok(as_written);
     }
+    for s in sets {
+        apply_set(&mut doc, s).map_err(|m| Error::config(file, "--set", m))?;
+    }
+    T::deserialize(toml::Value::Table(doc)).map_err(|e| {
+        Error::config(
+            file,
+            "--set",
+            format!("after applying {}: {}", sets.join(", "), e.message().trim()),
+        )
+    })
 }
 
 /// Line and column (1-based) of byte offset `at` in `text`.
@@ -122,7 +141,7 @@ pub fn toml_err(file: &Path, text: &str, e: &toml::de::Error) -> Error {
         }
         None => "document".into(),
     };
-    cfg_err(file, key, e.message().trim().to_string())
+    Error::config(file, key, e.message().trim().to_string())
 }
 
 /// Applies one `key=value` override to the document. `value` is read as TOML
@@ -163,19 +182,7 @@ pub fn load_plan(path: &Path, sets: &[String]) -> Result<Plan> {
 
 /// [`load_plan`] on text already read; `file` is used in error messages.
 pub fn plan_from_str(file: &Path, text: &str, sets: &[String]) -> Result<Plan> {
-    // Parse the file as written first, so that its errors carry line and column.
-    let mut doc: toml::Table = text.parse().map_err(|e| toml_err(file, text, &e))?;
-    toml::from_str::<RawConfig>(text).map_err(|e| toml_err(file, text, &e))?;
-    for s in sets {
-        apply_set(&mut doc, s).map_err(|m| cfg_err(file, "--set", m))?;
-    }
-    let raw = RawConfig::deserialize(toml::Value::Table(doc)).map_err(|e| {
-        cfg_err(
-            file,
-            "--set",
-            format!("after applying {}: {}", sets.join(", "), e.message().trim()),
-        )
-    })?;
+    let raw: RawConfig = toml_with_sets(file, text, sets)?;
     validate(file, raw)
 }
 
@@ -197,7 +204,7 @@ fn positive(file: &Path, key: &str, v: f64, what: &str) -> Result<()> {
     if v.is_finite() && v > 0.0 {
         Ok(())
     } else {
-        Err(cfg_err(file, key, format!("{v}: expected {what}")))
+        Err(Error::config(file, key, format!("{v}: expected {what}")))
     }
 }
 
@@ -205,14 +212,14 @@ fn input_plan(file: &Path, prefix: &str, raw: RawInput, dt_ms: f64) -> Result<In
     let prob = |key: &str, rate: f64| -> Result<f64> {
         let p = rate * dt_ms / 1000.0;
         if !rate.is_finite() || rate < 0.0 {
-            return Err(cfg_err(
+            return Err(Error::config(
                 file,
                 format!("{prefix}.{key}"),
                 format!("{rate}: expected a rate >= 0 (Hz)"),
             ));
         }
         if p > 1.0 {
-            return Err(cfg_err(
+            return Err(Error::config(
                 file,
                 format!("{prefix}.{key}"),
                 format!("{rate} Hz at dt_ms = {dt_ms} is more than one spike per step"),
@@ -247,7 +254,7 @@ fn check_rule(file: &Path, prefix: &str, p: ExpStdpParams) -> Result<ValidExpStd
             name,
             value,
             expected,
-        } => cfg_err(
+        } => Error::config(
             file,
             format!("{prefix}.{name}"),
             format!("{value}: expected {expected}"),
@@ -258,20 +265,20 @@ fn check_rule(file: &Path, prefix: &str, p: ExpStdpParams) -> Result<ValidExpStd
 
 fn validate(file: &Path, raw: RawConfig) -> Result<Plan> {
     let resolved_toml = toml::to_string(&raw)
-        .map_err(|e| cfg_err(file, "document", format!("cannot re-serialise: {e}")))?;
+        .map_err(|e| Error::config(file, "document", format!("cannot re-serialise: {e}")))?;
     if let Some(k) = raw.kind.as_deref().filter(|&k| k != "run") {
-        return Err(cfg_err(
+        return Err(Error::config(
             file,
             "kind",
             format!("`{k}`: this is a synapse batch (`stdp run`), kind = \"run\""),
         ));
     }
     if raw.name.trim().is_empty() {
-        return Err(cfg_err(file, "name", "expected a non-empty name"));
+        return Err(Error::config(file, "name", "expected a non-empty name"));
     }
     for (key, v) in [("instances", raw.instances), ("steps", raw.steps)] {
         if v == 0 {
-            return Err(cfg_err(file, key, "0: expected at least 1"));
+            return Err(Error::config(file, key, "0: expected at least 1"));
         }
     }
     positive(file, "dt_ms", raw.dt_ms, "a step length > 0 (ms)")?;
@@ -282,11 +289,11 @@ fn validate(file: &Path, raw: RawConfig) -> Result<Plan> {
         ("synapse.batch", s.batch),
     ] {
         if v == 0 {
-            return Err(cfg_err(file, key, "0: expected at least 1"));
+            return Err(Error::config(file, key, "0: expected at least 1"));
         }
     }
     if !(s.init_low.is_finite() && s.init_high.is_finite() && s.init_low < s.init_high) {
-        return Err(cfg_err(
+        return Err(Error::config(
             file,
             "synapse.init_low",
             format!(
@@ -295,21 +302,13 @@ fn validate(file: &Path, raw: RawConfig) -> Result<Plan> {
             ),
         ));
     }
-    let path = match s.path.as_str() {
-        "auto" => None,
-        "reference" => Some(EvolvePath::Reference),
-        "fused" => Some(EvolvePath::Fused),
-        "events" => Some(EvolvePath::Events),
-        other => {
-            return Err(cfg_err(
-                file,
-                "synapse.path",
-                format!("`{other}`: expected one of auto, reference, fused, events"),
-            ));
-        }
-    };
+    let path = s.path.forced();
     if raw.record.stride == 0 {
-        return Err(cfg_err(file, "record.stride", "0: expected at least 1"));
+        return Err(Error::config(
+            file,
+            "record.stride",
+            "0: expected at least 1",
+        ));
     }
     let base_rule = check_rule(file, "rule", raw.rule)?;
     let base_input = input_plan(file, "input", raw.input, raw.dt_ms)?;
@@ -324,7 +323,7 @@ fn validate(file: &Path, raw: RawConfig) -> Result<Plan> {
     for (k, o) in raw.overrides.iter().enumerate() {
         let prefix = format!("overrides[{k}]");
         if o.instance >= raw.instances {
-            return Err(cfg_err(
+            return Err(Error::config(
                 file,
                 format!("{prefix}.instance"),
                 format!(
@@ -334,16 +333,16 @@ fn validate(file: &Path, raw: RawConfig) -> Result<Plan> {
             ));
         }
         if std::mem::replace(&mut seen[o.instance], true) {
-            return Err(cfg_err(
+            return Err(Error::config(
                 file,
                 format!("{prefix}.instance"),
                 format!("{}: instance overridden twice", o.instance),
             ));
         }
         let rule = overridden(raw.rule, &o.rule)
-            .map_err(|m| cfg_err(file, format!("{prefix}.rule"), m))?;
+            .map_err(|m| Error::config(file, format!("{prefix}.rule"), m))?;
         let input = overridden(raw.input, &o.input)
-            .map_err(|m| cfg_err(file, format!("{prefix}.input"), m))?;
+            .map_err(|m| Error::config(file, format!("{prefix}.input"), m))?;
         instances[o.instance].params = check_rule(file, &format!("{prefix}.rule"), rule)?;
         instances[o.instance].input =
             input_plan(file, &format!("{prefix}.input"), input, raw.dt_ms)?;

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::synapse::exp_stdp::ExpStdpParams;
+use crate::synapse::exp_stdp::{EvolvePath, ExpStdpParams};
 
 /// A whole experiment file.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -61,8 +61,35 @@ pub struct RawSynapse {
     pub init_low: f32,
     /// Upper end of the uniform initial weights.
     pub init_high: f32,
-    /// `auto`, `reference`, `fused` or `events`.
-    pub path: String,
+    /// The update path: automatic, or one forced.
+    pub path: PathChoice,
+}
+
+/// The update path a config asks for (`synapse.path`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PathChoice {
+    /// Chosen per update ([`crate::synapse::exp_stdp::choose_path`]).
+    #[default]
+    Auto,
+    /// [`EvolvePath::Reference`].
+    Reference,
+    /// [`EvolvePath::Fused`].
+    Fused,
+    /// [`EvolvePath::Events`].
+    Events,
+}
+
+impl PathChoice {
+    /// The forced path, `None` for the automatic choice.
+    pub fn forced(self) -> Option<EvolvePath> {
+        match self {
+            PathChoice::Auto => None,
+            PathChoice::Reference => Some(EvolvePath::Reference),
+            PathChoice::Fused => Some(EvolvePath::Fused),
+            PathChoice::Events => Some(EvolvePath::Events),
+        }
+    }
 }
 
 impl Default for RawSynapse {
@@ -73,7 +100,7 @@ impl Default for RawSynapse {
             batch: 1,
             init_low: 0.025,
             init_high: 0.8,
-            path: "auto".into(),
+            path: PathChoice::Auto,
         }
     }
 }

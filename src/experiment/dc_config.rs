@@ -5,12 +5,32 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::plan::{apply_set, fnv1a_hex, toml_err};
+use crate::config::plan::{fnv1a_hex, toml_with_sets};
 use crate::error::{Error, Result};
 use crate::network::diehl_cook::{DcParams, Plasticity};
 use crate::neuron::lif::{AdaptiveThreshold, Integrator, Refractory};
 use crate::synapse::dc_original::DcStdpParams;
 use crate::synapse::exp_stdp::ExpStdpParams;
+
+/// The plasticity rule of a Diehl & Cook experiment (`rule`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DcRule {
+    /// The original code's rule (`[dc_original]`).
+    DcOriginal,
+    /// The seed's exponential weight-dependent rule (`[exp_stdp]`).
+    ExpStdp,
+}
+
+impl DcRule {
+    /// Its name in configs and summaries.
+    pub fn name(self) -> &'static str {
+        match self {
+            DcRule::DcOriginal => "dc_original",
+            DcRule::ExpStdp => "exp_stdp",
+        }
+    }
+}
 
 /// The file as written.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -49,8 +69,8 @@ pub struct RawDcConfig {
     /// Checkpoint every this many training examples (0 = never).
     #[serde(default = "default_checkpoint")]
     pub checkpoint_every: usize,
-    /// `dc_original` or `exp_stdp`.
-    pub rule: String,
+    /// The plasticity rule.
+    pub rule: DcRule,
     /// Parameters of `dc_original`.
     #[serde(default)]
     pub dc_original: DcStdpParams,
@@ -204,8 +224,8 @@ pub struct DcPlan {
     pub monitor_every: usize,
     /// Checkpoint interval in training examples (0 = never).
     pub checkpoint_every: usize,
-    /// `dc_original` or `exp_stdp`.
-    pub rule: String,
+    /// The plasticity rule.
+    pub rule: DcRule,
     /// `euler` or `exponential_euler`.
     pub integrator: String,
     /// `original` or `brian2_port`.
@@ -216,33 +236,19 @@ pub struct DcPlan {
     pub config_hash: String,
 }
 
-fn err(file: &Path, key: &str, message: impl Into<String>) -> Error {
-    Error::Config {
-        file: file.to_path_buf(),
-        key: key.into(),
-        message: message.into(),
-    }
-}
-
 /// Reads, overrides and validates a Diehl & Cook experiment file.
 pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let at = |e: &toml::de::Error| toml_err(path, &text, e);
-    toml::from_str::<RawDcConfig>(&text).map_err(|e| at(&e))?;
-    let mut doc: toml::Table = text.parse().map_err(|e| at(&e))?;
-    for s in sets {
-        apply_set(&mut doc, s).map_err(|m| err(path, "--set", m))?;
-    }
-    let raw = RawDcConfig::deserialize(toml::Value::Table(doc))
-        .map_err(|e| err(path, "--set", e.message().trim().to_string()))?;
+    let raw: RawDcConfig = toml_with_sets(path, &text, sets)?;
     if let Some(k) = raw.kind.as_deref().filter(|&k| k != "dc") {
-        return Err(err(
+        return Err(Error::config(
             path,
             "kind",
             format!("`{k}`: this is a Diehl & Cook experiment (`stdp dc`), kind = \"dc\""),
         ));
     }
-    let resolved_toml = toml::to_string(&raw).map_err(|e| err(path, "document", e.to_string()))?;
+    let resolved_toml =
+        toml::to_string(&raw).map_err(|e| Error::config(path, "document", e.to_string()))?;
     for (key, v) in [
         ("n_exc", raw.n_exc),
         ("train_examples", raw.train_examples),
@@ -252,18 +258,18 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
         ("monitor_every", raw.monitor_every),
     ] {
         if v == 0 {
-            return Err(err(path, key, "0: expected at least 1"));
+            return Err(Error::config(path, key, "0: expected at least 1"));
         }
     }
     if raw.test_examples > 10_000 {
-        return Err(err(
+        return Err(Error::config(
             path,
             "test_examples",
             format!("{}: MNIST has 10000 test examples", raw.test_examples),
         ));
     }
     if raw.evaluate_on == Evaluation::Validation && raw.train_examples > VALIDATION_START {
-        return Err(err(
+        return Err(Error::config(
             path,
             "evaluate_on",
             format!(
@@ -273,7 +279,7 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
         ));
     }
     if raw.evaluate_on == Evaluation::Validation && raw.label_examples > VALIDATION_START {
-        return Err(err(
+        return Err(Error::config(
             path,
             "label_examples",
             format!(
@@ -285,7 +291,7 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
     }
     let [lo, hi] = raw.input_delay_ms;
     if !(lo.is_finite() && hi.is_finite() && 0.0 <= lo && lo <= hi && hi <= MAX_INPUT_DELAY_MS) {
-        return Err(err(
+        return Err(Error::config(
             path,
             "input_delay_ms",
             format!(
@@ -297,7 +303,7 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
         "euler" => Integrator::Euler,
         "exponential_euler" => Integrator::ExponentialEuler,
         other => {
-            return Err(err(
+            return Err(Error::config(
                 path,
                 "integrator",
                 format!("`{other}`: expected euler or exponential_euler"),
@@ -308,7 +314,7 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
         "original" => false,
         "brian2_port" => true,
         other => {
-            return Err(err(
+            return Err(Error::config(
                 path,
                 "spike_timer",
                 format!("`{other}`: expected original or brian2_port"),
@@ -317,11 +323,15 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
     };
     for (key, v) in [("w_ie", raw.w_ie), ("theta_plus", raw.theta_plus)] {
         if !(v.is_finite() && v >= 0.0) {
-            return Err(err(path, key, format!("{v}: expected a finite value >= 0")));
+            return Err(Error::config(
+                path,
+                key,
+                format!("{v}: expected a finite value >= 0"),
+            ));
         }
     }
     if !(raw.tau_theta_ms.is_finite() && raw.tau_theta_ms > 0.0) {
-        return Err(err(
+        return Err(Error::config(
             path,
             "tau_theta_ms",
             format!("{}: expected a finite value > 0", raw.tau_theta_ms),
@@ -338,8 +348,8 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
         params.exc.refractory = Refractory::Hold;
         params.inh.refractory = Refractory::Hold;
     }
-    params.plasticity = match raw.rule.as_str() {
-        "dc_original" => {
+    params.plasticity = match raw.rule {
+        DcRule::DcOriginal => {
             let d = raw.dc_original;
             for (key, v) in [
                 ("dc_original.tau_pre_ms", d.tau_pre_ms),
@@ -348,7 +358,11 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
                 ("dc_original.w_max", d.w_max),
             ] {
                 if !(v.is_finite() && v > 0.0) {
-                    return Err(err(path, key, format!("{v}: expected a finite value > 0")));
+                    return Err(Error::config(
+                        path,
+                        key,
+                        format!("{v}: expected a finite value > 0"),
+                    ));
                 }
             }
             for (key, v) in [
@@ -356,21 +370,25 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
                 ("dc_original.nu_post", d.nu_post),
             ] {
                 if !(v.is_finite() && v >= 0.0) {
-                    return Err(err(path, key, format!("{v}: expected a finite rate >= 0")));
+                    return Err(Error::config(
+                        path,
+                        key,
+                        format!("{v}: expected a finite rate >= 0"),
+                    ));
                 }
             }
             Plasticity::DcOriginal(d)
         }
-        "exp_stdp" => {
+        DcRule::ExpStdp => {
             let x = raw.exp_stdp;
             let valid = x.rule.check().map_err(|e| match e {
                 Error::InvalidParam {
                     name,
                     value,
                     expected,
-                } => err(
+                } => Error::config(
                     path,
-                    &format!("exp_stdp.{name}"),
+                    format!("exp_stdp.{name}"),
                     format!("{value}: expected {expected}"),
                 ),
                 other => other,
@@ -380,7 +398,7 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
                 ("exp_stdp.tau_post_ms", x.tau_post_ms),
             ] {
                 if !(v.is_finite() && v > 0.0) {
-                    return Err(err(
+                    return Err(Error::config(
                         path,
                         key,
                         format!("{v}: expected a time constant > 0 (ms)"),
@@ -392,13 +410,6 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
                 tau_pre_ms: x.tau_pre_ms,
                 tau_post_ms: x.tau_post_ms,
             }
-        }
-        other => {
-            return Err(err(
-                path,
-                "rule",
-                format!("`{other}`: expected dc_original or exp_stdp"),
-            ));
         }
     };
     Ok(DcPlan {

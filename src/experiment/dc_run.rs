@@ -305,7 +305,7 @@ pub fn run_dc(
 
     let summary = DcSummary {
         name: plan.name.clone(),
-        rule: plan.rule.clone(),
+        rule: plan.rule.name().into(),
         n_exc: n,
         accuracy_percent: acc,
         accuracy_std_percent: acc_std,

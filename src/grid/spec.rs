@@ -123,14 +123,6 @@ pub struct Grid {
     pub points: Vec<GridPoint>,
 }
 
-fn err(file: &Path, key: impl Into<String>, message: impl Into<String>) -> Error {
-    Error::Config {
-        file: file.to_path_buf(),
-        key: key.into(),
-        message: message.into(),
-    }
-}
-
 fn axis_values(file: &Path, key: &str, axis: &RawAxis) -> Result<Vec<toml::Value>> {
     let values: Vec<toml::Value> = match axis {
         RawAxis::List(v) => v.clone(),
@@ -140,7 +132,7 @@ fn axis_values(file: &Path, key: &str, axis: &RawAxis) -> Result<Vec<toml::Value
         } => {
             let step = step.unwrap_or(1);
             if step <= 0 {
-                return Err(err(
+                return Err(Error::config(
                     file,
                     format!("axes.{key}.step"),
                     format!("{step}: expected a step >= 1"),
@@ -155,7 +147,7 @@ fn axis_values(file: &Path, key: &str, axis: &RawAxis) -> Result<Vec<toml::Value
             linspace: [a, b, n],
         } => {
             if !(a.is_finite() && b.is_finite()) || *n < 1.0 || n.fract() != 0.0 {
-                return Err(err(
+                return Err(Error::config(
                     file,
                     format!("axes.{key}.linspace"),
                     "expected [first, last, count] with finite ends and a whole count >= 1",
@@ -175,7 +167,7 @@ fn axis_values(file: &Path, key: &str, axis: &RawAxis) -> Result<Vec<toml::Value
         }
     };
     if values.is_empty() {
-        return Err(err(file, format!("axes.{key}"), "no values"));
+        return Err(Error::config(file, format!("axes.{key}"), "no values"));
     }
     Ok(values)
 }
@@ -205,14 +197,14 @@ pub fn expand(file: &Path, raw: &RawGrid) -> Result<Grid> {
     }
     for (z, zip) in raw.zip.iter().enumerate() {
         if zip.keys.is_empty() || zip.values.is_empty() {
-            return Err(err(
+            return Err(Error::config(
                 file,
                 format!("zip[{z}]"),
                 "expected keys and at least one row of values",
             ));
         }
         if let Some(k) = zip.keys.iter().find(|k| raw.axes.contains_key(*k)) {
-            return Err(err(
+            return Err(Error::config(
                 file,
                 format!("zip[{z}].keys"),
                 format!("`{k}` is also an axis"),
@@ -224,7 +216,7 @@ pub fn expand(file: &Path, raw: &RawGrid) -> Result<Grid> {
             .enumerate()
             .find(|(_, row)| row.len() != zip.keys.len())
         {
-            return Err(err(
+            return Err(Error::config(
                 file,
                 format!("zip[{z}].values[{r}]"),
                 format!("{} values for {} keys", row.len(), zip.keys.len()),
@@ -247,7 +239,7 @@ pub fn expand(file: &Path, raw: &RawGrid) -> Result<Grid> {
             .keys()
             .find(|k| !raw.axes.contains_key(*k) && !raw.zip.iter().any(|z| z.keys.contains(k)))
         {
-            return Err(err(
+            return Err(Error::config(
                 file,
                 format!("exclude[{x}].{k}"),
                 "not a key of any axis or zip",
@@ -261,14 +253,14 @@ pub fn expand(file: &Path, raw: &RawGrid) -> Result<Grid> {
         })
     });
     if points.is_empty() {
-        return Err(err(file, "exclude", "every point is excluded"));
+        return Err(Error::config(file, "exclude", "every point is excluded"));
     }
     if let Some(k) = raw
         .fixed
         .keys()
         .find(|k| raw.axes.contains_key(*k) || raw.zip.iter().any(|z| z.keys.contains(k)))
     {
-        return Err(err(
+        return Err(Error::config(
             file,
             format!("fixed.{k}"),
             "also an axis or zip key: a key is either fixed or varied",
