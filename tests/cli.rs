@@ -168,6 +168,12 @@ fn run_then_inspect_then_refuse_overwrite() {
         &stdp(&["run", &s, "--out", &o, "--set", "kind=\"dc\""]),
         &["smoke.toml", "kind", "stdp run"],
     );
+    // A file of the other kind names the command that runs it, before
+    // complaining about the keys it lacks.
+    fails_with(
+        &stdp(&["dc", &s, "--out", &o]),
+        &["smoke.toml", "kind", "stdp run"],
+    );
     let i = stdp(&["inspect", &o]);
     assert!(i.status.success(), "{}", String::from_utf8_lossy(&i.stderr));
     let text = String::from_utf8_lossy(&i.stdout);

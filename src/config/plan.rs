@@ -96,17 +96,21 @@ pub fn fnv1a_hex(bytes: &[u8]) -> String {
     format!("{h:016x}")
 }
 
-/// The experiment file `text` (read from `file`) as `T`, with the `--set`
-/// overrides `sets` applied: the one load pipeline of every experiment
-/// kind. The file is checked as written first, so that its errors carry
-/// line and column; then each override is applied and the result checked
-/// again (an error then names the overrides).
+/// The experiment file `text` (read from `file`) as `T`, an experiment of
+/// kind `kind` (`"run"`, `"dc"`), with the `--set` overrides `sets`
+/// applied: the one load pipeline of every experiment kind. A `kind` key
+/// naming another kind is an error that says which command runs the file;
+/// then the file is checked as written, so that its errors carry line and
+/// column; then each override is applied and the result checked again (an
+/// error then names the overrides).
 pub fn toml_with_sets<T: serde::de::DeserializeOwned>(
     file: &Path,
     text: &str,
     sets: &[String],
+    kind: &str,
 ) -> Result<T> {
     let mut doc: toml::Table = text.parse().map_err(|e| toml_err(file, text, &e))?;
+    check_kind(file, &doc, kind)?;
     let as_written = toml::from_str::<T>(text).map_err(|e| toml_err(file, text, &e))?;
     if sets.is_empty() {
         return Ok(as_written);
@@ -114,6 +118,7 @@ pub fn toml_with_sets<T: serde::de::DeserializeOwned>(
     for s in sets {
         apply_set(&mut doc, s).map_err(|m| Error::config(file, "--set", m))?;
     }
+    check_kind(file, &doc, kind)?;
     T::deserialize(toml::Value::Table(doc)).map_err(|e| {
         Error::config(
             file,
@@ -121,6 +126,24 @@ pub fn toml_with_sets<T: serde::de::DeserializeOwned>(
             format!("after applying {}: {}", sets.join(", "), e.message().trim()),
         )
     })
+}
+
+/// An error when `doc`'s `kind` (if any) is not `kind`.
+fn check_kind(file: &Path, doc: &toml::Table, kind: &str) -> Result<()> {
+    match doc.get("kind") {
+        None => Ok(()),
+        Some(toml::Value::String(k)) if k == kind => Ok(()),
+        Some(toml::Value::String(k)) => Err(Error::config(
+            file,
+            "kind",
+            format!("`{k}`: this file is for `stdp {k}`, not `stdp {kind}`"),
+        )),
+        Some(other) => Err(Error::config(
+            file,
+            "kind",
+            format!("expected a string (\"run\" or \"dc\"), found {other}"),
+        )),
+    }
 }
 
 /// Line and column (1-based) of byte offset `at` in `text`.
@@ -182,7 +205,7 @@ pub fn load_plan(path: &Path, sets: &[String]) -> Result<Plan> {
 
 /// [`load_plan`] on text already read; `file` is used in error messages.
 pub fn plan_from_str(file: &Path, text: &str, sets: &[String]) -> Result<Plan> {
-    let raw: RawConfig = toml_with_sets(file, text, sets)?;
+    let raw: RawConfig = toml_with_sets(file, text, sets, "run")?;
     validate(file, raw)
 }
 
@@ -266,13 +289,6 @@ fn check_rule(file: &Path, prefix: &str, p: ExpStdpParams) -> Result<ValidExpStd
 fn validate(file: &Path, raw: RawConfig) -> Result<Plan> {
     let resolved_toml = toml::to_string(&raw)
         .map_err(|e| Error::config(file, "document", format!("cannot re-serialise: {e}")))?;
-    if let Some(k) = raw.kind.as_deref().filter(|&k| k != "run") {
-        return Err(Error::config(
-            file,
-            "kind",
-            format!("`{k}`: this is a synapse batch (`stdp run`), kind = \"run\""),
-        ));
-    }
     if raw.name.trim().is_empty() {
         return Err(Error::config(file, "name", "expected a non-empty name"));
     }

@@ -239,14 +239,7 @@ pub struct DcPlan {
 /// Reads, overrides and validates a Diehl & Cook experiment file.
 pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let raw: RawDcConfig = toml_with_sets(path, &text, sets)?;
-    if let Some(k) = raw.kind.as_deref().filter(|&k| k != "dc") {
-        return Err(Error::config(
-            path,
-            "kind",
-            format!("`{k}`: this is a Diehl & Cook experiment (`stdp dc`), kind = \"dc\""),
-        ));
-    }
+    let raw: RawDcConfig = toml_with_sets(path, &text, sets, "dc")?;
     let resolved_toml =
         toml::to_string(&raw).map_err(|e| Error::config(path, "document", e.to_string()))?;
     for (key, v) in [
