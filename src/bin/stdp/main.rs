@@ -332,12 +332,22 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
     }
 }
 
-/// A progress bar with ETA counting `unit`s; hidden with `--quiet` or when
-/// stderr is not a terminal.
+/// A progress bar with ETA counting `unit`s; hidden with `--quiet`. When
+/// stderr is not a terminal (a background run, a SLURM log) it prints a
+/// plain progress line instead, every `STDP_PROGRESS_SECS` seconds
+/// (default 60).
 pub(crate) fn progress_bar(total: u64, quiet: bool, unit: &str) -> ProgressBar {
     let bar = ProgressBar::new(total);
-    if quiet || !std::io::stderr().is_terminal() {
+    if quiet {
         bar.set_draw_target(ProgressDrawTarget::hidden());
+    } else if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+        let every = std::env::var("STDP_PROGRESS_SECS")
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .filter(|&s| s > 0)
+            .unwrap_or(60);
+        log_progress(bar.clone(), unit.to_string(), every);
     }
     let template = format!(
         "{{msg:6}} {{bar:40}} {{human_pos}}/{{human_len}} {unit}  {{per_sec}}  ETA {{eta}}"
@@ -346,6 +356,30 @@ pub(crate) fn progress_bar(total: u64, quiet: bool, unit: &str) -> ProgressBar {
         ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     bar
+}
+
+/// Prints `bar`'s progress to stderr every `every` seconds until it finishes.
+fn log_progress(bar: ProgressBar, unit: String, every: u64) {
+    std::thread::spawn(move || {
+        loop {
+            for _ in 0..every {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                if bar.is_finished() {
+                    return;
+                }
+            }
+            let (pos, len) = (bar.position(), bar.length().unwrap_or(0));
+            let eta = bar.eta().as_secs();
+            eprintln!(
+                "{} {pos}/{len} {unit} ({:.1} %), {:.1} {unit}/s, ETA {}h{:02}m",
+                bar.message(),
+                100.0 * pos as f64 / len.max(1) as f64,
+                bar.per_sec(),
+                eta / 3600,
+                eta % 3600 / 60
+            );
+        }
+    });
 }
 
 fn run_cmd(
@@ -421,7 +455,8 @@ fn dc_cmd(
         .build()
         .context("starting the worker threads")?;
     let out = out.unwrap_or_else(|| Path::new("runs").join(&plan.name));
-    let total = (plan.train_examples + plan.label_examples + plan.test_examples) as u64;
+    let total =
+        (plan.train_examples + plan.label_examples + plan.test_examples * plan.test_repeats) as u64;
     let bar = progress_bar(total, quiet, "examples");
     let opts = DcRunOptions {
         out: out.clone(),
