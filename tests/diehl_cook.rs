@@ -137,6 +137,61 @@ fn an_input_spike_reaches_each_neuron_exactly_after_its_drawn_delay() {
 }
 
 #[test]
+fn the_ring_delivers_bitwise_what_a_per_synapse_queue_delivers() {
+    // Many input spikes per step, random weights, the ring split in uneven
+    // column ranges: each neuron's conductance must equal, bit for bit, that
+    // of the plainest model of the delays: a queue per (arrival step,
+    // neuron) that receives W[i, j] for each spike in order (inputs of a
+    // step in order, steps in order) and is added to ge when due.
+    use rand::{Rng, SeedableRng};
+    use stdp_harness::network::delays::InputDelays;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let (n_in, n) = (40, 600);
+    let mut d = InputDelays::draw(n_in, n, [0.0, 10.0], 0.5, &mut rng).unwrap();
+    let w = ndarray::Array2::from_shape_simple_fn((n_in, n), || rng.random::<f32>());
+    let bounds = [0, 64, 320, 333, 600];
+    let steps = 120u64;
+    let mut queue = vec![vec![0.0f32; n]; steps as usize + 32];
+    let (mut ge, mut ge_ref) = (vec![0.0f32; n], vec![0.0f32; n]);
+    let mut spikes_sent = 0;
+    for t in 0..steps {
+        let inputs: Vec<u32> = if t < 90 {
+            (0..n_in as u32)
+                .filter(|_| rng.random::<f32>() < 0.2)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        spikes_sent += inputs.len();
+        for &i in &inputs {
+            for j in 0..n {
+                queue[t as usize + d.delay(i as usize, j)][j] += w[[i as usize, j]];
+            }
+        }
+        for j in 0..n {
+            ge_ref[j] += queue[t as usize][j];
+        }
+        let (tables, rings) = d.split(&bounds);
+        let mut rest = &mut ge[..];
+        for (k, mut ring) in rings.into_iter().enumerate() {
+            let (a, b) = (bounds[k], bounds[k + 1]);
+            let (head, tail) = std::mem::take(&mut rest).split_at_mut(b - a);
+            rest = tail;
+            let cols = w.slice(ndarray::s![.., a..b]);
+            ring.propagate(t, &inputs, &cols, tables, head);
+        }
+        for j in 0..n {
+            assert_eq!(ge[j].to_bits(), ge_ref[j].to_bits(), "step {t}, neuron {j}");
+        }
+    }
+    assert!(spikes_sent > 500, "{spikes_sent} spikes");
+    assert!(
+        d.pending().iter().all(|&p| p == 0.0),
+        "everything delivered"
+    );
+}
+
+#[test]
 fn the_same_seed_draws_the_same_delays_and_another_seed_others() {
     let delays = |seed: u64| -> Vec<usize> {
         let net = DiehlCook::new(DcParams::original(30), seed);

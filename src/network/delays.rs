@@ -10,6 +10,8 @@
 //! slot (Brian 1's `_delayedreaction`). A delay of 0 arrives in the step of
 //! the spike, as without delays.
 
+use std::mem::MaybeUninit;
+
 use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 use rand::Rng;
 
@@ -176,6 +178,35 @@ pub struct DelayRing<'a> {
 /// spike of the step is added.
 const BLOCK: usize = 256;
 
+/// `at[d[k]][k] += w[k]` for every `k`, four at a time (each element of a
+/// ring row belongs to a different neuron, so the order between neurons
+/// does not matter; per neuron it is one add).
+///
+/// # Safety
+/// For every `k`, `at[d[k]]` must be initialised and `at[d[k]].add(k)` valid
+/// for reads and writes, not aliasing `w`.
+#[inline(always)]
+unsafe fn scatter_row(at: &[MaybeUninit<*mut f32>; 256], w: &[f32], d: &[u8]) {
+    let n = w.len().min(d.len());
+    let (w, d) = (&w[..n], &d[..n]);
+    let split = n - n % 4;
+    for (q, (w4, d4)) in w[..split]
+        .chunks_exact(4)
+        .zip(d[..split].chunks_exact(4))
+        .enumerate()
+    {
+        let k = 4 * q;
+        for l in 0..4 {
+            // SAFETY: the caller's contract.
+            unsafe { *at[usize::from(d4[l])].assume_init().add(k + l) += w4[l] };
+        }
+    }
+    for k in split..n {
+        // SAFETY: the caller's contract.
+        unsafe { *at[usize::from(d[k])].assume_init().add(k) += w[k] };
+    }
+}
+
 impl DelayRing<'_> {
     /// Step `t` of this column range: each input spike `i` in `inputs` puts
     /// `W[i, j]` (`w` holds the range's columns) into the slot of its
@@ -194,33 +225,34 @@ impl DelayRing<'_> {
         let (first, n, slots) = (self.first, self.n, self.slots);
         let width = self.pending.ncols();
         let base = (t % slots as u64) as usize;
-        // Element offset of the slot a delay of `d` steps lands in, this step
-        // (indexed by the u8 delay: no bounds test in the loop).
         let stride = self.pending.stride_of(Axis(0)) as usize;
-        let mut offset = [0usize; 256];
-        let mut slot = base;
-        for o in offset.iter_mut().take(slots) {
-            *o = slot * stride;
-            slot += 1;
-            if slot == slots {
-                slot = 0;
-            }
-        }
         let ring = self.pending.as_mut_ptr();
+        // Per block of columns `c0..`: where a delay of `d` steps lands this
+        // step, the ring row's element of column `c0`, indexed by the u8
+        // delay (no bounds test in the loop): per synapse one delay byte,
+        // one table entry and the add. Only the first `slots` entries are
+        // written (and ever read).
+        let mut at = [MaybeUninit::<*mut f32>::uninit(); 256];
         let blocks = if inputs.is_empty() { 0 } else { width };
         for c0 in (0..blocks).step_by(BLOCK) {
             let c1 = (c0 + BLOCK).min(width);
+            let mut slot = base;
+            for a in at.iter_mut().take(slots) {
+                // SAFETY: `slot < slots` and `c0 < width`: an element of the view.
+                a.write(unsafe { ring.add(slot * stride + c0) });
+                slot += 1;
+                if slot == slots {
+                    slot = 0;
+                }
+            }
             for &i in inputs {
                 let i = i as usize;
                 let wr = &w.row(i).to_slice().expect("rows are contiguous")[c0..c1];
                 let dr = &tables.steps[i * n + first + c0..i * n + first + c1];
-                for (jj, (&x, &d)) in wr.iter().zip(dr).enumerate() {
-                    let o = offset[usize::from(d)] + c0 + jj;
-                    // SAFETY: `d < slots` (delays are drawn below `slots`), so
-                    // `o = slot·stride + column` with `slot < slots` and
-                    // `column < width`: an element of this range's view.
-                    unsafe { *ring.add(o) += x };
-                }
+                // SAFETY: every delay is below `slots` (drawn so), so `at[d]`
+                // is initialised and points at column `c0` of a row of this
+                // range's view, of which `c0 + k < c1 <= width` is a column.
+                unsafe { scatter_row(&at, wr, dr) };
             }
         }
         let due = self

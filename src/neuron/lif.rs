@@ -252,6 +252,10 @@ fn integrate_body<const FMA: bool>(
 
 crate::math::simd::dispatch!(fn integrate(v: &mut [f32], ge: &mut [f32], gi: &mut [f32], p: &LifParams, dt: f32, exponential: bool) -> u32 => integrate_body);
 
+/// Neurons per chunk of [`LifSlice::step`]: the chunk's six state arrays
+/// (12 KB) stay in L1 between the membrane and the threshold pass.
+const STEP_CHUNK: usize = 512;
+
 /// Constants of one threshold pass.
 #[derive(Clone, Copy, Debug)]
 struct ThresholdRule {
@@ -498,7 +502,6 @@ impl LifSlice<'_> {
     ) -> u32 {
         let p = self.params;
         let exponential = integrator == Integrator::ExponentialEuler;
-        let clamped = integrate(self.v, self.ge, self.gi, &p, dt, exponential);
         let r = RefractorySteps::new(&p, dt);
         let (k_theta, offset, timer_step, lockout, grow) = match self.adaptive {
             Some(a) => (
@@ -526,16 +529,34 @@ impl LifSlice<'_> {
             hold: r.hold,
             clamp: r.clamp,
         };
-        let fired = threshold(self.v, self.since_spike, self.theta, self.timer, &c);
-        if fired > 0 {
-            let first = self.first as u32;
-            spikes.extend(
-                self.since_spike
-                    .iter()
-                    .enumerate()
-                    .filter(|&(_, &a)| a == 0)
-                    .map(|(k, _)| first + k as u32),
+        // Both passes chunk by chunk, so that a chunk's state is still in
+        // L1 for the threshold pass (the same per-neuron arithmetic as two
+        // passes over the whole range).
+        let mut clamped = 0;
+        let n = self.v.len();
+        for a in (0..n).step_by(STEP_CHUNK) {
+            let b = (a + STEP_CHUNK).min(n);
+            let v = &mut self.v[a..b];
+            clamped += integrate(
+                v,
+                &mut self.ge[a..b],
+                &mut self.gi[a..b],
+                &p,
+                dt,
+                exponential,
             );
+            let since = &mut self.since_spike[a..b];
+            let fired = threshold(v, since, &mut self.theta[a..b], &mut self.timer[a..b], &c);
+            if fired > 0 {
+                let first = (self.first + a) as u32;
+                spikes.extend(
+                    since
+                        .iter()
+                        .enumerate()
+                        .filter(|&(_, &age)| age == 0)
+                        .map(|(k, _)| first + k as u32),
+                );
+            }
         }
         clamped
     }
