@@ -359,8 +359,13 @@ pub(crate) fn progress_bar(total: u64, quiet: bool, unit: &str) -> ProgressBar {
 }
 
 /// Prints `bar`'s progress to stderr every `every` seconds until it finishes.
+/// Rate and ETA are averaged over the whole time this process has run (not
+/// indicatif's recent-rate estimate, which grows without bound while a
+/// coarse unit such as a grid point makes no progress); until the first
+/// unit completes there is no ETA.
 fn log_progress(bar: ProgressBar, unit: String, every: u64) {
     std::thread::spawn(move || {
+        let (start, pos0) = (std::time::Instant::now(), bar.position());
         loop {
             for _ in 0..every {
                 std::thread::sleep(std::time::Duration::from_secs(1));
@@ -369,17 +374,30 @@ fn log_progress(bar: ProgressBar, unit: String, every: u64) {
                 }
             }
             let (pos, len) = (bar.position(), bar.length().unwrap_or(0));
-            let eta = bar.eta().as_secs();
+            let rate = pos.saturating_sub(pos0) as f64 / start.elapsed().as_secs_f64();
             eprintln!(
-                "{} {pos}/{len} {unit} ({:.1} %), {:.1} {unit}/s, ETA {}h{:02}m",
+                "{} {pos}/{len} {unit} ({:.1} %), {}",
                 bar.message(),
                 100.0 * pos as f64 / len.max(1) as f64,
-                bar.per_sec(),
-                eta / 3600,
-                eta % 3600 / 60
+                rate_and_eta(rate, len.saturating_sub(pos), &unit)
             );
         }
     });
+}
+
+/// `"<rate> <unit>/s, ETA <h>h<mm>m"`, or without an ETA while nothing has
+/// completed (`rate` 0).
+fn rate_and_eta(rate: f64, left: u64, unit: &str) -> String {
+    if rate > 0.0 {
+        let eta = (left as f64 / rate).round() as u64;
+        format!(
+            "{rate:.1} {unit}/s, ETA {}h{:02}m",
+            eta / 3600,
+            eta % 3600 / 60
+        )
+    } else {
+        format!("no {unit} finished yet, no ETA")
+    }
 }
 
 fn run_cmd(
@@ -667,5 +685,27 @@ fn widen_table_display() {
             // polars (or anything else) has started a thread.
             unsafe { std::env::set_var(k, v) };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rate_and_eta;
+
+    #[test]
+    fn progress_lines_give_no_eta_before_the_first_unit_and_a_finite_one_after() {
+        assert_eq!(
+            rate_and_eta(0.0, 2, "points"),
+            "no points finished yet, no ETA"
+        );
+        // 2 points left at one point per 10 minutes: 20 minutes.
+        assert_eq!(
+            rate_and_eta(1.0 / 600.0, 2, "points"),
+            "0.0 points/s, ETA 0h20m"
+        );
+        assert_eq!(
+            rate_and_eta(50.0, 180_000, "examples"),
+            "50.0 examples/s, ETA 1h00m"
+        );
     }
 }
