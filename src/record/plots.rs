@@ -9,18 +9,31 @@ use plotters::prelude::*;
 use super::atomic::write_atomically;
 use crate::error::{Error, Result};
 
-/// Pixels per weight in the receptive-field figure.
-const CELL: u32 = 3;
+/// Most pixels per weight in the receptive-field figure.
+const CELL_MAX: u32 = 3;
+/// The receptive-field figure's width, pixels, that fewer pixels per weight
+/// keep it under (down to one pixel per weight): at 6,400 neurons three
+/// pixels per weight made a 6,882-pixel square whose RGB buffer (142 MB)
+/// was the run's peak memory.
+const TARGET_WIDTH: u32 = 2400;
 /// Gap between tiles, pixels.
 const GAP: u32 = 2;
+
+/// Pixels per weight for a `grid`-tile-wide figure of `cols`-weight-wide
+/// tiles: the most (up to [`CELL_MAX`]) that keep it within
+/// [`TARGET_WIDTH`], at least one.
+fn cell_size(grid: u32, cols: u32) -> u32 {
+    (TARGET_WIDTH / (grid * cols).max(1)).clamp(1, CELL_MAX)
+}
 
 /// Draws the columns of `w` (`(rows·cols, n)`) as a square grid of
 /// `rows × cols` tiles, dark = 0, white = the largest weight.
 pub fn receptive_fields(path: &Path, w: ArrayView2<f32>, rows: usize, cols: usize) -> Result<()> {
     let n = w.ncols();
     let grid = (n as f64).sqrt().ceil().max(1.0) as u32;
-    let tile_w = cols as u32 * CELL + GAP;
-    let tile_h = rows as u32 * CELL + GAP;
+    let cell = cell_size(grid, cols as u32);
+    let tile_w = cols as u32 * cell + GAP;
+    let tile_h = rows as u32 * cell + GAP;
     let grid_rows = (n as u32).div_ceil(grid).max(1);
     let (width, height) = (grid * tile_w + GAP, grid_rows * tile_h + GAP);
     let w_max = w.iter().cloned().fold(f32::MIN_POSITIVE, f32::max);
@@ -40,13 +53,13 @@ pub fn receptive_fields(path: &Path, w: ArrayView2<f32>, rows: usize, cols: usiz
                         let v = (col[r * cols + c] / w_max).clamp(0.0, 1.0);
                         let g = (v * 255.0) as u8;
                         let (x0, y0) = (
-                            GAP + gx * tile_w + c as u32 * CELL,
-                            GAP + gy * tile_h + r as u32 * CELL,
+                            GAP + gx * tile_w + c as u32 * cell,
+                            GAP + gy * tile_h + r as u32 * cell,
                         );
                         let (x0, y0) = (x0 as i32, y0 as i32);
-                        let cell = CELL as i32;
+                        let side = cell as i32;
                         root.draw(&Rectangle::new(
-                            [(x0, y0), (x0 + cell, y0 + cell)],
+                            [(x0, y0), (x0 + side, y0 + side)],
                             RGBColor(g, g, g).filled(),
                         ))
                         .map_err(|x| e(x.to_string()))?;
@@ -191,4 +204,20 @@ pub fn metric_vs_axis(
         }
         std::fs::rename(&tmp_png, tmp).map_err(|x| Error::io(tmp, x))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cell_size;
+
+    #[test]
+    fn receptive_field_figures_shrink_their_cells_to_stay_near_2400_pixels() {
+        // MNIST tiles (28 weights wide) on the square grids of 100-6,400 neurons.
+        assert_eq!(cell_size(10, 28), 3);
+        assert_eq!(cell_size(20, 28), 3);
+        assert_eq!(cell_size(40, 28), 2);
+        assert_eq!(cell_size(80, 28), 1);
+        assert_eq!(cell_size(400, 28), 1, "never below one pixel");
+        assert_eq!(cell_size(1, 0), 3, "an empty tile does not divide by zero");
+    }
 }
