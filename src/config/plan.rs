@@ -128,21 +128,39 @@ pub fn toml_with_sets<T: serde::de::DeserializeOwned>(
     })
 }
 
-/// An error when `doc`'s `kind` (if any) is not `kind`.
-fn check_kind(file: &Path, doc: &toml::Table, kind: &str) -> Result<()> {
+/// The values of an experiment file's `kind` key: `stdp run` and `stdp dc`.
+pub const KINDS: [&str; 2] = ["run", "dc"];
+
+/// The `kind` that `doc` (the text of `file`) declares, if any: an error
+/// naming the key when it is not a string or not one of [`KINDS`]. The one
+/// check of the key, for the loaders ([`check_kind`]) and for grids (which
+/// kind a base file is).
+pub fn declared_kind<'a>(file: &Path, doc: &'a toml::Table) -> Result<Option<&'a str>> {
     match doc.get("kind") {
-        None => Ok(()),
-        Some(toml::Value::String(k)) if k == kind => Ok(()),
+        None => Ok(None),
+        Some(toml::Value::String(k)) if KINDS.contains(&k.as_str()) => Ok(Some(k)),
         Some(toml::Value::String(k)) => Err(Error::config(
             file,
             "kind",
-            format!("`{k}`: this file is for `stdp {k}`, not `stdp {kind}`"),
+            format!("unknown kind `{k}`: expected \"run\" or \"dc\""),
         )),
         Some(other) => Err(Error::config(
             file,
             "kind",
             format!("expected a string (\"run\" or \"dc\"), found {other}"),
         )),
+    }
+}
+
+/// An error when `doc`'s `kind` (if any) is not `kind`.
+fn check_kind(file: &Path, doc: &toml::Table, kind: &str) -> Result<()> {
+    match declared_kind(file, doc)? {
+        Some(k) if k != kind => Err(Error::config(
+            file,
+            "kind",
+            format!("`{k}`: this file is for `stdp {k}`, not `stdp {kind}`"),
+        )),
+        _ => Ok(()),
     }
 }
 

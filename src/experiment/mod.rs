@@ -60,17 +60,8 @@ impl ExperimentKind {
         let doc: toml::Table = text
             .parse()
             .map_err(|e| crate::config::plan::toml_err(base, &text, &e))?;
-        match doc.get("kind") {
-            Some(toml::Value::String(k)) => Self::from_command(k).ok_or_else(|| Error::Config {
-                file: base.to_path_buf(),
-                key: "kind".into(),
-                message: format!("unknown kind `{k}`: expected \"run\" or \"dc\""),
-            }),
-            Some(other) => Err(Error::Config {
-                file: base.to_path_buf(),
-                key: "kind".into(),
-                message: format!("expected a string (\"run\" or \"dc\"), found {other}"),
-            }),
+        match crate::config::plan::declared_kind(base, &doc)? {
+            Some(k) => Ok(Self::from_command(k).expect("declared_kind accepts only known kinds")),
             None if doc.contains_key("n_exc") => Ok(ExperimentKind::Dc),
             None => Ok(ExperimentKind::Run),
         }
@@ -208,5 +199,24 @@ mod tests {
         for k in ExperimentKind::ALL {
             assert_eq!(ExperimentKind::from_command(k.command()), Some(k));
         }
+        // The config's list of kinds and this enum are the same set.
+        assert_eq!(crate::config::plan::KINDS.len(), ExperimentKind::ALL.len());
+        for k in crate::config::plan::KINDS {
+            assert!(ExperimentKind::from_command(k).is_some(), "{k}");
+        }
+    }
+
+    #[test]
+    fn loaders_and_grids_give_the_same_message_for_an_unknown_kind() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("x.toml");
+        std::fs::write(&p, "kind = \"hebb\"\nn_exc = 4\n").unwrap();
+        let grid = ExperimentKind::of(&p).unwrap_err().to_string();
+        let loader = diehl_cook::DiehlCookMnist::load(&p, &[])
+            .err()
+            .expect("an unknown kind is refused")
+            .to_string();
+        assert!(grid.contains("unknown kind `hebb`"), "{grid}");
+        assert_eq!(grid, loader);
     }
 }
