@@ -69,6 +69,17 @@ fn run_to_end(args: &[String]) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
+/// What `stdp inspect dir` prints (it must succeed).
+fn inspect(dir: &Path) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_stdp"))
+        .arg("inspect")
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 /// Every dataset of two result files, bit for bit.
 fn assert_same_results(a: &Path, b: &Path) {
     let (fa, fb) = (open_file(a).unwrap(), open_file(b).unwrap());
@@ -140,9 +151,20 @@ fn a_diehl_cook_run_stopped_while_training_and_testing_resumes_bitwise() {
     let code = start_and_signal(&args(&stopped), "TERM", &|| frozen().is_some(), 0, 100);
     assert_eq!(code, EXIT_INTERRUPTED);
     assert_eq!(frozen(), Some(false), "stopped while training");
+    let shown = inspect(&stopped);
+    assert!(
+        shown.contains("unfinished Diehl & Cook run") && shown.contains("training examples"),
+        "{shown}"
+    );
+    assert!(!shown.contains("training finished"), "{shown}");
     let code = start_and_signal(&args(&stopped), "USR1", &|| frozen() == Some(true), 0, 150);
     assert_eq!(code, EXIT_INTERRUPTED);
     assert_eq!(frozen(), Some(true), "stopped while labelling or testing");
+    let shown = inspect(&stopped);
+    assert!(
+        shown.contains("after 200 training examples (training finished;"),
+        "{shown}"
+    );
     run_to_end(&args(&stopped));
     assert!(!ckpt.exists(), "checkpoint removed at the end");
     let reference = d.path().join("reference");

@@ -521,10 +521,25 @@ fn dc_cmd(
     Ok(())
 }
 
-/// Training examples done, when `ckpt` is a Diehl & Cook checkpoint.
-fn dc_checkpoint_done(ckpt: &Path) -> Option<u64> {
+/// Where a Diehl & Cook checkpoint stands ("after N training examples", and
+/// in the frozen phase how many labelling / test presentations are done);
+/// `None` when `ckpt` is not one.
+fn dc_checkpoint_done(ckpt: &Path) -> Option<String> {
     let f = open_file(ckpt).ok()?;
-    get_scalar::<u64>(&f, "done", ckpt).ok()
+    let done = get_scalar::<u64>(&f, "done", ckpt).ok()?;
+    let frozen = f
+        .attr_names()
+        .is_ok_and(|n| n.iter().any(|a| a == "has_frozen"))
+        && get_scalar::<u8>(&f, "has_frozen", ckpt).ok()? == 1;
+    let mut text = format!("after {done} training examples");
+    if frozen {
+        let labelled = get_scalar::<u64>(&f, "frozen_labelled", ckpt).ok()?;
+        let tested = get_scalar::<u64>(&f, "frozen_tested", ckpt).ok()?;
+        text += &format!(
+            " (training finished; {labelled} labelling and {tested} test presentations done)"
+        );
+    }
+    Some(text)
 }
 
 /// What `stdp inspect` shows of a Diehl & Cook run: its config, accuracy,
@@ -605,7 +620,7 @@ fn inspect(path: &Path) -> anyhow::Result<()> {
         if ckpt.exists() {
             if let Some(done) = dc_checkpoint_done(&ckpt) {
                 println!(
-                    "{}: unfinished Diehl & Cook run, checkpoint after {done} training examples; run the same command again to resume",
+                    "{}: unfinished Diehl & Cook run, checkpoint {done}; run the same command again to resume",
                     dir.display()
                 );
                 return Ok(());
