@@ -94,6 +94,28 @@ fn the_seed_rule_drives_the_same_network() {
     );
 }
 
+/// Step `t` of the delay ring split at `bounds` into column ranges (as
+/// several threads use it), each range propagating `inputs` into its part
+/// of `ge`.
+fn propagate_split(
+    d: &mut stdp_harness::network::delays::InputDelays,
+    bounds: &[usize],
+    t: u64,
+    inputs: &[u32],
+    w: &ndarray::Array2<f32>,
+    ge: &mut [f32],
+) {
+    let (tables, rings) = d.split(bounds);
+    let mut rest = ge;
+    for (k, mut ring) in rings.into_iter().enumerate() {
+        let (a, b) = (bounds[k], bounds[k + 1]);
+        let (head, tail) = std::mem::take(&mut rest).split_at_mut(b - a);
+        rest = tail;
+        let cols = w.slice(ndarray::s![.., a..b]);
+        ring.propagate(t, inputs, &cols, tables, head);
+    }
+}
+
 #[test]
 fn an_input_spike_reaches_each_neuron_exactly_after_its_drawn_delay() {
     use rand::SeedableRng;
@@ -112,15 +134,7 @@ fn an_input_spike_reaches_each_neuron_exactly_after_its_drawn_delay() {
     for t in 30..80u64 {
         let inputs: &[u32] = if t == t_spike { &[2] } else { &[] };
         let mut ge = vec![0.0f32; n];
-        let (tables, rings) = d.split(&bounds);
-        let mut rest = &mut ge[..];
-        for (k, mut ring) in rings.into_iter().enumerate() {
-            let (a, b) = (bounds[k], bounds[k + 1]);
-            let (head, tail) = std::mem::take(&mut rest).split_at_mut(b - a);
-            rest = tail;
-            let cols = w.slice(ndarray::s![.., a..b]);
-            ring.propagate(t, inputs, &cols, tables, head);
-        }
+        propagate_split(&mut d, &bounds, t, inputs, &w, &mut ge);
         for (j, &g) in ge.iter().enumerate() {
             if g != 0.0 {
                 assert!(arrival[j].is_none(), "neuron {j} received twice");
@@ -171,15 +185,7 @@ fn the_ring_delivers_bitwise_what_a_per_synapse_queue_delivers() {
         for j in 0..n {
             ge_ref[j] += queue[t as usize][j];
         }
-        let (tables, rings) = d.split(&bounds);
-        let mut rest = &mut ge[..];
-        for (k, mut ring) in rings.into_iter().enumerate() {
-            let (a, b) = (bounds[k], bounds[k + 1]);
-            let (head, tail) = std::mem::take(&mut rest).split_at_mut(b - a);
-            rest = tail;
-            let cols = w.slice(ndarray::s![.., a..b]);
-            ring.propagate(t, &inputs, &cols, tables, head);
-        }
+        propagate_split(&mut d, &bounds, t, &inputs, &w, &mut ge);
         for j in 0..n {
             assert_eq!(ge[j].to_bits(), ge_ref[j].to_bits(), "step {t}, neuron {j}");
         }
