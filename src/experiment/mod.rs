@@ -212,10 +212,10 @@ mod tests {
         let p = d.path().join("x.toml");
         std::fs::write(&p, "kind = \"hebb\"\nn_exc = 4\n").unwrap();
         let grid = ExperimentKind::of(&p).unwrap_err().to_string();
-        let loader = diehl_cook::DiehlCookMnist::load(&p, &[])
-            .err()
-            .expect("an unknown kind is refused")
-            .to_string();
+        let Err(loader) = diehl_cook::DiehlCookMnist::load(&p, &[]) else {
+            panic!("an unknown kind is refused");
+        };
+        let loader = loader.to_string();
         assert!(grid.contains("unknown kind `hebb`"), "{grid}");
         assert_eq!(grid, loader);
     }
