@@ -133,7 +133,7 @@ pub const KINDS: [&str; 2] = ["run", "dc"];
 
 /// The `kind` that `doc` (the text of `file`) declares, if any: an error
 /// naming the key when it is not a string or not one of [`KINDS`]. The one
-/// check of the key, for the loaders ([`check_kind`]) and for grids (which
+/// check of the key, for the loaders ([`toml_with_sets`]) and for grids (which
 /// kind a base file is).
 pub fn declared_kind<'a>(file: &Path, doc: &'a toml::Table) -> Result<Option<&'a str>> {
     match doc.get("kind") {
