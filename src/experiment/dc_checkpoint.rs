@@ -16,8 +16,8 @@ use crate::network::readout::ClassRates;
 use crate::neuron::lif::LifPopulation;
 use crate::record::atomic::write_atomically;
 use crate::record::h5::{
-    create_file, get_1d, get_2d, get_scalar, get_u128, h5err, open_checkpoint, put, set_scalar,
-    set_str, set_u128,
+    create_file, get_1d, get_2d, get_scalar, get_u128, h5err, open_checkpoint, open_file, put,
+    set_scalar, set_str, set_u128,
 };
 
 /// Training records so far.
@@ -210,6 +210,41 @@ pub fn write_dc_checkpoint(
     })
 }
 
+/// Where a checkpoint stands, read without restoring it (status lines,
+/// `stdp inspect`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckpointPhase {
+    /// Training examples done.
+    pub done: usize,
+    /// Once training is over: labelling and test presentations done.
+    pub frozen: Option<(usize, usize)>,
+}
+
+/// Reads the [`CheckpointPhase`] of the checkpoint at `path`.
+pub fn read_phase(path: &Path) -> Result<CheckpointPhase> {
+    let f = open_file(path).map_err(h5err(path))?;
+    let done = get_scalar::<u64>(&f, "done", path)? as usize;
+    let frozen = if in_frozen_phase(&f, path)? {
+        Some((
+            get_scalar::<u64>(&f, "frozen_labelled", path)? as usize,
+            get_scalar::<u64>(&f, "frozen_tested", path)? as usize,
+        ))
+    } else {
+        None
+    };
+    Ok(CheckpointPhase { done, frozen })
+}
+
+/// Whether the checkpoint `f` was written after training (labelling or
+/// testing). Checkpoints written before the frozen phases were saved have
+/// no `has_frozen`: they are training checkpoints.
+fn in_frozen_phase(f: &hdf5::File, path: &Path) -> Result<bool> {
+    let has = f
+        .attr_names()
+        .is_ok_and(|n| n.iter().any(|a| a == "has_frozen"));
+    Ok(has && get_scalar::<u8>(f, "has_frozen", path)? == 1)
+}
+
 /// Restores `net` and the training records from a checkpoint of `plan`'s run.
 pub fn read_dc_checkpoint(
     path: &Path,
@@ -270,12 +305,7 @@ pub fn read_dc_checkpoint(
     let has: u8 = get_scalar(&f, "has_assignments", path)?;
     let cx: Array1<u64> = get_1d(&f, "curve_x", path)?;
     let cy: Array1<f64> = get_1d(&f, "curve_y", path)?;
-    // Checkpoints written before the frozen phases were saved have no
-    // `has_frozen`: they are training checkpoints.
-    let has_frozen = f
-        .attr_names()
-        .is_ok_and(|n| n.iter().any(|a| a == "has_frozen"));
-    let frozen = if has_frozen && get_scalar::<u8>(&f, "has_frozen", path)? == 1 {
+    let frozen = if in_frozen_phase(&f, path)? {
         let sums: Array1<f64> = get_1d(&f, "frozen_rate_sums", path)?;
         let examples: Array1<u64> = get_1d(&f, "frozen_rate_examples", path)?;
         let rates = ClassRates::from_parts(plan.params.n_exc, &sums.to_vec(), &examples.to_vec())

@@ -4,12 +4,13 @@
 
 use std::path::Path;
 
+use super::dc_checkpoint::read_phase;
 use super::dc_config::{DcPlan, load_dc_plan};
 use super::dc_run::{DcRunOptions, run_dc};
 use super::run_dir::{CHECKPOINT_FILE, RESULT_FILE};
 use super::{Experiment, ExperimentKind, Finished, PointRecords, RecordArray, RunContext};
 use crate::error::{Error, Result};
-use crate::record::h5::{get_1d, get_2d, get_scalar, h5err, open_file};
+use crate::record::h5::{get_1d, get_2d, h5err, open_file};
 
 /// The metric a grid report shows by default.
 pub const DEFAULT_METRIC: &str = "accuracy_percent";
@@ -94,28 +95,17 @@ impl Experiment for DiehlCookMnist {
 
     fn checkpoint_progress(&self, ckpt: &Path) -> Result<(String, f64)> {
         let plan = &self.plan;
-        let f = open_file(ckpt).map_err(|e| Error::file(ckpt, e))?;
-        let done = get_scalar::<u64>(&f, "done", ckpt)? as usize;
-        let frozen = f
-            .attr_names()
-            .is_ok_and(|n| n.iter().any(|a| a == "has_frozen"))
-            && get_scalar::<u8>(&f, "has_frozen", ckpt)? == 1;
-        let (labelled, tested) = if frozen {
-            (
-                get_scalar::<u64>(&f, "frozen_labelled", ckpt)? as usize,
-                get_scalar::<u64>(&f, "frozen_tested", ckpt)? as usize,
-            )
-        } else {
-            (0, 0)
-        };
+        let phase = read_phase(ckpt)?;
+        let done = phase.done;
+        let (labelled, tested) = phase.frozen.unwrap_or((0, 0));
         let tests = plan.test_repeats * plan.test_examples;
         let total = plan.train_examples + plan.label_examples + tests;
-        let text = if !frozen {
-            format!("train {done}/{}", plan.train_examples)
-        } else if labelled < plan.label_examples {
-            format!("label {labelled}/{}", plan.label_examples)
-        } else {
-            format!("test {tested}/{tests}")
+        let text = match phase.frozen {
+            None => format!("train {done}/{}", plan.train_examples),
+            Some(_) if labelled < plan.label_examples => {
+                format!("label {labelled}/{}", plan.label_examples)
+            }
+            Some(_) => format!("test {tested}/{tests}"),
         };
         Ok((
             text,

@@ -10,6 +10,7 @@ use polars::prelude::*;
 use stdp_harness::config::load_plan;
 use stdp_harness::experiment::ExperimentKind;
 use stdp_harness::experiment::batch_result::read_result;
+use stdp_harness::experiment::dc_checkpoint::read_phase;
 use stdp_harness::experiment::dc_config::load_dc_plan;
 use stdp_harness::experiment::dc_run::{DcRunOptions, Phase, default_mnist_dir, run_dc};
 use stdp_harness::experiment::run_dir::{CHECKPOINT_FILE, RESULT_FILE, result_kind};
@@ -525,16 +526,9 @@ fn dc_cmd(
 /// in the frozen phase how many labelling / test presentations are done);
 /// `None` when `ckpt` is not one.
 fn dc_checkpoint_done(ckpt: &Path) -> Option<String> {
-    let f = open_file(ckpt).ok()?;
-    let done = get_scalar::<u64>(&f, "done", ckpt).ok()?;
-    let frozen = f
-        .attr_names()
-        .is_ok_and(|n| n.iter().any(|a| a == "has_frozen"))
-        && get_scalar::<u8>(&f, "has_frozen", ckpt).ok()? == 1;
-    let mut text = format!("after {done} training examples");
-    if frozen {
-        let labelled = get_scalar::<u64>(&f, "frozen_labelled", ckpt).ok()?;
-        let tested = get_scalar::<u64>(&f, "frozen_tested", ckpt).ok()?;
+    let phase = read_phase(ckpt).ok()?;
+    let mut text = format!("after {} training examples", phase.done);
+    if let Some((labelled, tested)) = phase.frozen {
         text += &format!(
             " (training finished; {labelled} labelling and {tested} test presentations done)"
         );
