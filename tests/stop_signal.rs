@@ -165,6 +165,13 @@ fn a_diehl_cook_run_stopped_while_training_and_testing_resumes_bitwise() {
         shown.contains("after 200 training examples (training finished;"),
         "{shown}"
     );
+    // Windows of 100 examples: the first gives the assignments, the second
+    // the first point of the training curve.
+    assert!(
+        shown.contains("training accuracy of the last 1 monitoring windows (of 1): ")
+            && shown.contains(" % at 200"),
+        "{shown}"
+    );
     run_to_end(&args(&stopped));
     assert!(!ckpt.exists(), "checkpoint removed at the end");
     let reference = d.path().join("reference");

@@ -212,12 +212,15 @@ pub fn write_dc_checkpoint(
 
 /// Where a checkpoint stands, read without restoring it (status lines,
 /// `stdp inspect`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CheckpointPhase {
     /// Training examples done.
     pub done: usize,
     /// Once training is over: labelling and test presentations done.
     pub frozen: Option<(usize, usize)>,
+    /// The training curve so far: (examples, accuracy %) per finished
+    /// monitoring window.
+    pub curve: Vec<(usize, f64)>,
 }
 
 /// Reads the [`CheckpointPhase`] of the checkpoint at `path`.
@@ -232,7 +235,14 @@ pub fn read_phase(path: &Path) -> Result<CheckpointPhase> {
     } else {
         None
     };
-    Ok(CheckpointPhase { done, frozen })
+    let cx: Array1<u64> = get_1d(&f, "curve_x", path)?;
+    let cy: Array1<f64> = get_1d(&f, "curve_y", path)?;
+    let curve = cx.iter().zip(&cy).map(|(&x, &y)| (x as usize, y)).collect();
+    Ok(CheckpointPhase {
+        done,
+        frozen,
+        curve,
+    })
 }
 
 /// Whether the checkpoint `f` was written after training (labelling or

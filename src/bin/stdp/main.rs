@@ -522,9 +522,9 @@ fn dc_cmd(
     Ok(())
 }
 
-/// Where a Diehl & Cook checkpoint stands ("after N training examples", and
-/// in the frozen phase how many labelling / test presentations are done);
-/// `None` when `ckpt` is not one.
+/// Where a Diehl & Cook checkpoint stands ("after N training examples", in
+/// the frozen phase how many labelling / test presentations are done, and
+/// the last windows of the training curve); `None` when `ckpt` is not one.
 fn dc_checkpoint_done(ckpt: &Path) -> Option<String> {
     let phase = read_phase(ckpt).ok()?;
     let mut text = format!("after {} training examples", phase.done);
@@ -533,8 +533,24 @@ fn dc_checkpoint_done(ckpt: &Path) -> Option<String> {
             " (training finished; {labelled} labelling and {tested} test presentations done)"
         );
     }
+    if !phase.curve.is_empty() {
+        let last = &phase.curve[phase.curve.len().saturating_sub(CURVE_SHOWN)..];
+        let windows: Vec<String> = last
+            .iter()
+            .map(|(x, y)| format!("{y:.2} % at {x}"))
+            .collect();
+        text += &format!(
+            "\ntraining accuracy of the last {} monitoring windows (of {}): {}",
+            last.len(),
+            phase.curve.len(),
+            windows.join(", ")
+        );
+    }
     Some(text)
 }
+
+/// Windows of the training curve `stdp inspect` shows for an unfinished run.
+const CURVE_SHOWN: usize = 5;
 
 /// What `stdp inspect` shows of a Diehl & Cook run: its config, accuracy,
 /// neurons and thresholds, and the summary's health counters.
