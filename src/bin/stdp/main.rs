@@ -522,10 +522,11 @@ fn dc_cmd(
     Ok(())
 }
 
-/// Where a Diehl & Cook checkpoint stands ("after N training examples", in
-/// the frozen phase how many labelling / test presentations are done, and
-/// the last windows of the training curve); `None` when `ckpt` is not one.
-fn dc_checkpoint_done(ckpt: &Path) -> Option<String> {
+/// Where a Diehl & Cook checkpoint stands: "after N training examples" (in
+/// the frozen phase with how many labelling / test presentations are done)
+/// and a line with the last windows of the training curve, if any; `None`
+/// when `ckpt` is not one.
+fn dc_checkpoint_done(ckpt: &Path) -> Option<(String, Option<String>)> {
     let phase = read_phase(ckpt).ok()?;
     let mut text = format!("after {} training examples", phase.done);
     if let Some((labelled, tested)) = phase.frozen {
@@ -533,20 +534,20 @@ fn dc_checkpoint_done(ckpt: &Path) -> Option<String> {
             " (training finished; {labelled} labelling and {tested} test presentations done)"
         );
     }
-    if !phase.curve.is_empty() {
+    let curve = (!phase.curve.is_empty()).then(|| {
         let last = &phase.curve[phase.curve.len().saturating_sub(CURVE_SHOWN)..];
         let windows: Vec<String> = last
             .iter()
             .map(|(x, y)| format!("{y:.2} % at {x}"))
             .collect();
-        text += &format!(
-            "\ntraining accuracy of the last {} monitoring windows (of {}): {}",
+        format!(
+            "training accuracy of the last {} monitoring windows (of {}): {}",
             last.len(),
             phase.curve.len(),
             windows.join(", ")
-        );
-    }
-    Some(text)
+        )
+    });
+    Some((text, curve))
 }
 
 /// Windows of the training curve `stdp inspect` shows for an unfinished run.
@@ -628,11 +629,14 @@ fn inspect(path: &Path) -> anyhow::Result<()> {
     if !file.exists() && path.is_dir() {
         let ckpt = dir.join(CHECKPOINT_FILE);
         if ckpt.exists() {
-            if let Some(done) = dc_checkpoint_done(&ckpt) {
+            if let Some((done, curve)) = dc_checkpoint_done(&ckpt) {
                 println!(
                     "{}: unfinished Diehl & Cook run, checkpoint {done}; run the same command again to resume",
                     dir.display()
                 );
+                if let Some(curve) = curve {
+                    println!("{curve}");
+                }
                 return Ok(());
             }
             let step = checkpoint_step(&ckpt)?;
