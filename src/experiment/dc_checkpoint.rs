@@ -235,14 +235,19 @@ pub fn read_phase(path: &Path) -> Result<CheckpointPhase> {
     } else {
         None
     };
-    let cx: Array1<u64> = get_1d(&f, "curve_x", path)?;
-    let cy: Array1<f64> = get_1d(&f, "curve_y", path)?;
-    let curve = cx.iter().zip(&cy).map(|(&x, &y)| (x as usize, y)).collect();
     Ok(CheckpointPhase {
         done,
         frozen,
-        curve,
+        curve: read_curve(&f, path)?,
     })
+}
+
+/// The training curve of the checkpoint `f`: (examples, accuracy %) per
+/// finished monitoring window (`curve_x`, `curve_y`).
+fn read_curve(f: &hdf5::File, path: &Path) -> Result<Vec<(usize, f64)>> {
+    let cx: Array1<u64> = get_1d(f, "curve_x", path)?;
+    let cy: Array1<f64> = get_1d(f, "curve_y", path)?;
+    Ok(cx.iter().zip(&cy).map(|(&x, &y)| (x as usize, y)).collect())
 }
 
 /// Whether the checkpoint `f` was written after training (labelling or
@@ -313,8 +318,6 @@ pub fn read_dc_checkpoint(
     let window = ClassRates::from_parts(plan.params.n_exc, &sums.to_vec(), &examples.to_vec())
         .ok_or_else(|| bad("monitoring window"))?;
     let has: u8 = get_scalar(&f, "has_assignments", path)?;
-    let cx: Array1<u64> = get_1d(&f, "curve_x", path)?;
-    let cy: Array1<f64> = get_1d(&f, "curve_y", path)?;
     let frozen = if in_frozen_phase(&f, path)? {
         let sums: Array1<f64> = get_1d(&f, "frozen_rate_sums", path)?;
         let examples: Array1<u64> = get_1d(&f, "frozen_rate_examples", path)?;
@@ -345,11 +348,7 @@ pub fn read_dc_checkpoint(
         assignments: (has == 1)
             .then(|| get_1d::<i8>(&f, "assignments", path).map(|a| a.to_vec()))
             .transpose()?,
-        curve: cx
-            .iter()
-            .zip(cy.iter())
-            .map(|(&x, &y)| (x as usize, y))
-            .collect(),
+        curve: read_curve(&f, path)?,
         total_spikes: get_1d::<u32>(&f, "total_spikes", path)?.to_vec(),
         train_labels: get_1d::<u8>(&f, "train_labels", path)?.to_vec(),
         train_pred: get_1d::<u8>(&f, "train_pred", path)?.to_vec(),
