@@ -38,6 +38,10 @@ pub enum Phase {
     Label,
     /// Frozen responses to the test set.
     Test,
+    /// Examples of any phase done by an earlier process and restored from
+    /// the checkpoint: reported once, first (0 on a fresh start), so that a
+    /// rate or ETA can leave them out.
+    Resumed,
 }
 
 /// How to run.
@@ -141,7 +145,8 @@ fn mean_std(xs: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-/// Runs the experiment; `progress(phase, k)` reports `k` more examples done.
+/// Runs the experiment; `progress(phase, k)` reports `k` more examples done
+/// (first, once, those restored from a checkpoint: [`Phase::Resumed`]).
 pub fn run_dc(
     plan: &DcPlan,
     opts: &DcRunOptions,
@@ -163,7 +168,8 @@ pub fn run_dc(
     } else {
         TrainProgress::new(n)
     };
-    progress(Phase::Train, prog.done as u64);
+    let restored = prog.done + prog.frozen.as_ref().map_or(0, |f| f.labelled + f.tested);
+    progress(Phase::Resumed, restored as u64);
 
     // Training, with the accuracy of each monitoring window classified by the
     // assignments of the window before it (as the original code reports it).
@@ -225,8 +231,6 @@ pub fn run_dc(
         .frozen
         .take()
         .unwrap_or_else(|| FrozenProgress::new(n, repeats, m));
-    progress(Phase::Label, fz.labelled as u64);
-    progress(Phase::Test, fz.tested as u64);
     let t1 = Instant::now();
     let frozen_before = fz.seconds;
     // Saves the state after `done` frozen presentations when one is due or

@@ -18,7 +18,7 @@ use stdp_harness::grid::slurm::{SlurmJob, SlurmOptions, array_spec, default_grac
 use stdp_harness::grid::status::{PointState, grid_status};
 use stdp_harness::record::atomic::write_atomically;
 
-use crate::progress_bar;
+use crate::progress::Progress;
 
 /// `runs/<grid file stem>` unless given.
 fn out_dir(grid: &Path, out: Option<PathBuf>) -> PathBuf {
@@ -118,7 +118,8 @@ pub fn run_grid(
         retry_failed,
     };
     let in_shard = stdp_harness::grid::shard::points_of(&g.points, shard).len();
-    let bar = progress_bar(in_shard as u64, quiet, "points");
+    let progress = Progress::new(in_shard as u64, quiet, "points");
+    let bar = progress.bar();
     bar.set_message(format!("{shard}"));
     let finished = AtomicUsize::new(0);
     let say = |line: String| {
@@ -163,7 +164,11 @@ pub fn run_grid(
             p.id,
             sets_text(&p.point)
         ));
-        bar.inc(1);
+        if matches!(outcome, PointOutcome::Skipped) {
+            progress.resumed(1);
+        } else {
+            progress.inc(1);
+        }
     })?;
     bar.finish_and_clear();
     println!(

@@ -1,11 +1,9 @@
 //! `stdp`: the command-line front end of stdp-harness (thin over the library).
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use polars::prelude::*;
 use stdp_harness::config::load_plan;
 use stdp_harness::experiment::ExperimentKind;
@@ -21,7 +19,10 @@ use stdp_harness::harness::{RunOptions, run};
 use stdp_harness::record::frame::to_frame;
 use stdp_harness::record::h5::{get_1d, get_2d, get_scalar, get_str, open_file};
 
+use crate::progress::Progress;
+
 mod grid_cmd;
+mod progress;
 
 #[derive(Parser)]
 #[command(
@@ -333,74 +334,6 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
     }
 }
 
-/// A progress bar with ETA counting `unit`s; hidden with `--quiet`. When
-/// stderr is not a terminal (a background run, a SLURM log) it prints a
-/// plain progress line instead, every `STDP_PROGRESS_SECS` seconds
-/// (default 60).
-pub(crate) fn progress_bar(total: u64, quiet: bool, unit: &str) -> ProgressBar {
-    let bar = ProgressBar::new(total);
-    if quiet {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    } else if !std::io::stderr().is_terminal() {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-        let every = std::env::var("STDP_PROGRESS_SECS")
-            .ok()
-            .and_then(|s| s.parse::<u64>().ok())
-            .filter(|&s| s > 0)
-            .unwrap_or(60);
-        log_progress(bar.clone(), unit.to_string(), every);
-    }
-    let template = format!(
-        "{{msg:6}} {{bar:40}} {{human_pos}}/{{human_len}} {unit}  {{per_sec}}  ETA {{eta}}"
-    );
-    let style =
-        ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar());
-    bar.set_style(style);
-    bar
-}
-
-/// Prints `bar`'s progress to stderr every `every` seconds until it finishes.
-/// Rate and ETA are averaged over the whole time this process has run (not
-/// indicatif's recent-rate estimate, which grows without bound while a
-/// coarse unit such as a grid point makes no progress); until the first
-/// unit completes there is no ETA.
-fn log_progress(bar: ProgressBar, unit: String, every: u64) {
-    std::thread::spawn(move || {
-        let (start, pos0) = (std::time::Instant::now(), bar.position());
-        loop {
-            for _ in 0..every {
-                std::thread::sleep(std::time::Duration::from_secs(1));
-                if bar.is_finished() {
-                    return;
-                }
-            }
-            let (pos, len) = (bar.position(), bar.length().unwrap_or(0));
-            let rate = pos.saturating_sub(pos0) as f64 / start.elapsed().as_secs_f64();
-            eprintln!(
-                "{} {pos}/{len} {unit} ({:.1} %), {}",
-                bar.message(),
-                100.0 * pos as f64 / len.max(1) as f64,
-                rate_and_eta(rate, len.saturating_sub(pos), &unit)
-            );
-        }
-    });
-}
-
-/// `"<rate> <unit>/s, ETA <h>h<mm>m"`, or without an ETA while nothing has
-/// completed (`rate` 0).
-fn rate_and_eta(rate: f64, left: u64, unit: &str) -> String {
-    if rate > 0.0 {
-        let eta = (left as f64 / rate).round() as u64;
-        format!(
-            "{rate:.1} {unit}/s, ETA {}h{:02}m",
-            eta / 3600,
-            eta % 3600 / 60
-        )
-    } else {
-        format!("no {unit} finished yet, no ETA")
-    }
-}
-
 fn run_cmd(
     config: &Path,
     out: Option<PathBuf>,
@@ -417,15 +350,23 @@ fn run_cmd(
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     let total = (plan.steps * plan.instances.len()) as u64;
-    let bar = progress_bar(total, quiet, "steps");
+    let bar = Progress::new(total, quiet, "steps");
+    // `run` reports the steps restored from a checkpoint first, once.
+    let first = std::sync::atomic::AtomicBool::new(true);
     let opts = RunOptions {
         out: out.clone(),
         threads,
         force,
     };
-    let summary = run(&plan, &opts, &|k| bar.inc(k))
-        .with_context(|| format!("running {}", config.display()))?;
-    bar.finish_and_clear();
+    let summary = run(&plan, &opts, &|k| {
+        if first.swap(false, std::sync::atomic::Ordering::Relaxed) {
+            bar.resumed(k)
+        } else {
+            bar.inc(k)
+        }
+    })
+    .with_context(|| format!("running {}", config.display()))?;
+    bar.bar().finish_and_clear();
     let resumed = if summary.resumed_from > 0 {
         format!(" (resumed at step {})", summary.resumed_from)
     } else {
@@ -476,7 +417,7 @@ fn dc_cmd(
     let out = out.unwrap_or_else(|| Path::new("runs").join(&plan.name));
     let total =
         (plan.train_examples + plan.label_examples + plan.test_examples * plan.test_repeats) as u64;
-    let bar = progress_bar(total, quiet, "examples");
+    let bar = Progress::new(total, quiet, "examples");
     let opts = DcRunOptions {
         out: out.clone(),
         mnist_dir: mnist.unwrap_or_else(default_mnist_dir),
@@ -487,16 +428,18 @@ fn dc_cmd(
     let s = pool
         .install(|| {
             run_dc(&plan, &opts, &|phase, k| {
-                bar.set_message(match phase {
+                let message = match phase {
+                    Phase::Resumed => return bar.resumed(k),
                     Phase::Train => "train",
                     Phase::Label => "label",
                     Phase::Test => "test",
-                });
+                };
+                bar.bar().set_message(message);
                 bar.inc(k)
             })
         })
         .with_context(|| format!("running {}", config.display()))?;
-    bar.finish_and_clear();
+    bar.bar().finish_and_clear();
     for (x, acc) in &s.training_curve {
         println!("training accuracy after {x} examples: {acc:.1} %");
     }
@@ -714,27 +657,5 @@ fn widen_table_display() {
             // polars (or anything else) has started a thread.
             unsafe { std::env::set_var(k, v) };
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::rate_and_eta;
-
-    #[test]
-    fn progress_lines_give_no_eta_before_the_first_unit_and_a_finite_one_after() {
-        assert_eq!(
-            rate_and_eta(0.0, 2, "points"),
-            "no points finished yet, no ETA"
-        );
-        // 2 points left at one point per 10 minutes: 20 minutes.
-        assert_eq!(
-            rate_and_eta(1.0 / 600.0, 2, "points"),
-            "0.0 points/s, ETA 0h20m"
-        );
-        assert_eq!(
-            rate_and_eta(50.0, 180_000, "examples"),
-            "50.0 examples/s, ETA 1h00m"
-        );
     }
 }
