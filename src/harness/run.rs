@@ -47,8 +47,9 @@ pub struct RunSummary {
 }
 
 /// Runs `plan` into `opts.out`, resuming from a checkpoint there when one of
-/// the same config exists. `progress(k)` is called as steps complete (from
-/// worker threads), and once with the steps already done when resuming.
+/// the same config exists. `progress(k)` is called first, once, with the
+/// steps restored from a checkpoint (0 on a fresh start), then as steps
+/// complete (from worker threads).
 pub fn run(plan: &Plan, opts: &RunOptions, progress: &(dyn Fn(u64) + Sync)) -> Result<RunSummary> {
     let out = &opts.out;
     let dir = prepare(out, opts.force)?;

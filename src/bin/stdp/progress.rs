@@ -4,19 +4,20 @@
 //! process runs.
 
 use std::io::IsTerminal;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// Where the rate is measured from: the start and the units done by earlier
-/// processes.
-type Since = Arc<Mutex<(Instant, u64)>>;
-
-/// A progress bar counting `unit`s, hidden with `--quiet`.
+/// A progress bar counting `unit`s, hidden with `--quiet` (clones share it).
+#[derive(Clone)]
 pub(crate) struct Progress {
     bar: ProgressBar,
-    since: Since,
+    /// When this process started counting.
+    start: Instant,
+    /// Units done by earlier processes (left out of the rate).
+    restored: Arc<AtomicU64>,
 }
 
 impl Progress {
@@ -24,8 +25,12 @@ impl Progress {
     /// run, a SLURM log) it prints a plain progress line instead, every
     /// `STDP_PROGRESS_SECS` seconds (default 60).
     pub(crate) fn new(total: u64, quiet: bool, unit: &str) -> Self {
-        let bar = ProgressBar::new(total);
-        let since: Since = Arc::new(Mutex::new((Instant::now(), 0)));
+        let progress = Progress {
+            bar: ProgressBar::new(total),
+            start: Instant::now(),
+            restored: Arc::new(AtomicU64::new(0)),
+        };
+        let bar = &progress.bar;
         if quiet {
             bar.set_draw_target(ProgressDrawTarget::hidden());
         } else if !std::io::stderr().is_terminal() {
@@ -35,7 +40,7 @@ impl Progress {
                 .and_then(|s| s.parse::<u64>().ok())
                 .filter(|&s| s > 0)
                 .unwrap_or(60);
-            log_progress(bar.clone(), since.clone(), unit.to_string(), every);
+            log_progress(progress.clone(), unit.to_string(), every);
         }
         let template = format!(
             "{{msg:6}} {{bar:40}} {{human_pos}}/{{human_len}} {unit}  {{per_sec}}  ETA {{eta}}"
@@ -43,7 +48,7 @@ impl Progress {
         let style = ProgressStyle::with_template(&template)
             .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
-        Progress { bar, since }
+        progress
     }
 
     /// `k` more units done by this process.
@@ -54,7 +59,7 @@ impl Progress {
     /// `k` units done before this process started (restored from a
     /// checkpoint, or found complete): left out of the rate.
     pub(crate) fn resumed(&self, k: u64) {
-        lock(&self.since).1 += k;
+        self.restored.fetch_add(k, Ordering::Relaxed);
         self.bar.inc(k);
         self.bar.reset_eta();
     }
@@ -63,49 +68,45 @@ impl Progress {
     pub(crate) fn bar(&self) -> &ProgressBar {
         &self.bar
     }
+
+    /// `"<message> <pos>/<len> <unit> (<percent> %), <rate and ETA>"` at
+    /// `now`, the rate counting the units done since `start`, not the
+    /// restored ones.
+    fn status_line(&self, unit: &str, now: Instant) -> String {
+        let (pos, len) = (self.bar.position(), self.bar.length().unwrap_or(0));
+        let done_here = pos.saturating_sub(self.restored.load(Ordering::Relaxed));
+        let seconds = now.saturating_duration_since(self.start).as_secs_f64();
+        let rate = if seconds > 0.0 {
+            done_here as f64 / seconds
+        } else {
+            0.0
+        };
+        format!(
+            "{} {pos}/{len} {unit} ({:.1} %), {}",
+            self.bar.message(),
+            100.0 * pos as f64 / len.max(1) as f64,
+            rate_and_eta(rate, len.saturating_sub(pos), unit)
+        )
+    }
 }
 
-/// The lock, also after a panic elsewhere (the value is plain data).
-fn lock(since: &Since) -> std::sync::MutexGuard<'_, (Instant, u64)> {
-    since.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Prints `bar`'s progress to stderr every `every` seconds until it finishes.
-/// Rate and ETA are averaged over the time since `since` (not indicatif's
-/// recent-rate estimate, which grows without bound while a coarse unit such
-/// as a grid point makes no progress); until a unit completes there is no
-/// ETA.
-fn log_progress(bar: ProgressBar, since: Since, unit: String, every: u64) {
+/// Prints `progress` to stderr every `every` seconds until its bar finishes.
+/// Rate and ETA are averaged over the time this process has counted (not
+/// indicatif's recent-rate estimate, which grows without bound while a
+/// coarse unit such as a grid point makes no progress); until a unit
+/// completes there is no ETA.
+fn log_progress(progress: Progress, unit: String, every: u64) {
     std::thread::spawn(move || {
         loop {
             for _ in 0..every {
                 std::thread::sleep(Duration::from_secs(1));
-                if bar.is_finished() {
+                if progress.bar.is_finished() {
                     return;
                 }
             }
-            eprintln!("{}", status_line(&bar, &since, &unit, Instant::now()));
+            eprintln!("{}", progress.status_line(&unit, Instant::now()));
         }
     });
-}
-
-/// `"<message> <pos>/<len> <unit> (<percent> %), <rate and ETA>"` at `now`,
-/// the rate counting only the units done since `since`.
-fn status_line(bar: &ProgressBar, since: &Since, unit: &str, now: Instant) -> String {
-    let (start, pos0) = *lock(since);
-    let (pos, len) = (bar.position(), bar.length().unwrap_or(0));
-    let seconds = now.saturating_duration_since(start).as_secs_f64();
-    let rate = if seconds > 0.0 {
-        pos.saturating_sub(pos0) as f64 / seconds
-    } else {
-        0.0
-    };
-    format!(
-        "{} {pos}/{len} {unit} ({:.1} %), {}",
-        bar.message(),
-        100.0 * pos as f64 / len.max(1) as f64,
-        rate_and_eta(rate, len.saturating_sub(pos), unit)
-    )
 }
 
 /// `"<rate> <unit>/s, ETA <h>h<mm>m"`, or without an ETA while nothing has
@@ -149,15 +150,9 @@ mod tests {
         let p = Progress::new(1000, true, "examples");
         p.resumed(800);
         p.inc(10);
-        let start = lock(&p.since).0;
         // 10 examples in 100 s since the restore: 0.1 per s; 190 left take
         // 1,900 s, 31 min 40 s (counting 800 restored ones would say 8.1 per s).
-        let line = status_line(
-            &p.bar,
-            &p.since,
-            "examples",
-            start + Duration::from_secs(100),
-        );
+        let line = p.status_line("examples", p.start + Duration::from_secs(100));
         assert_eq!(
             line,
             " 810/1000 examples (81.0 %), 0.1 examples/s, ETA 0h31m"
