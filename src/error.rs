@@ -62,6 +62,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A numerical routine failed (e.g. a factorisation of a matrix that is
+    /// not positive definite); the message says which and with what.
+    #[error("numerical failure: {0}")]
+    Numeric(String),
     /// A stop was requested ([`crate::interrupt`]: SIGTERM, SIGUSR1, Ctrl-C)
     /// and the run saved its state at the last example or step boundary.
     #[error(

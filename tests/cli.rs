@@ -313,6 +313,13 @@ fn diehl_cook_config_errors_are_named() {
         ("input_delay_ms=[0.0, 500.0]", "input_delay_ms"),
         ("test_repeats=0", "test_repeats"),
         ("tau_theta_ms=0.0", "tau_theta_ms"),
+        ("tau_theta_ms=-5.0", "tau_theta_ms"),
+        ("tau_theta_ms=nan", "tau_theta_ms"),
+        ("tau_theta_ms=inf", "tau_theta_ms"),
+        ("count_window=rest", "count_window"),
+        ("ridge_lambdas=[]", "ridge_lambdas"),
+        ("ridge_lambdas=[1.0, 0.0]", "ridge_lambdas"),
+        ("ridge_lambdas=[nan]", "ridge_lambdas"),
         ("kind=\"run\"", "kind"),
     ] {
         fails_with(

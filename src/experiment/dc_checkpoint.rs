@@ -7,12 +7,13 @@
 
 use std::path::Path;
 
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, aview1};
 
 use super::dc_config::DcPlan;
 use crate::error::{Error, Result};
 use crate::network::diehl_cook::{DcStats, DiehlCook};
-use crate::network::readout::ClassRates;
+use crate::network::readout::{CLASSES, ClassRates};
+use crate::network::ridge::{RidgeFit, RidgeReadout, SparseCounts};
 use crate::neuron::lif::LifPopulation;
 use crate::record::atomic::write_atomically;
 use crate::record::h5::{
@@ -52,6 +53,13 @@ pub struct FrozenProgress {
     pub labelled: usize,
     /// Per-class spike sums of the labelling presentations.
     pub rates: ClassRates,
+    /// Each labelling presentation's spike counts (for the ridge readout).
+    pub label_counts: SparseCounts,
+    /// The ridge readout, once the labelling is done (`None` before, or
+    /// with too few labelling presentations).
+    pub ridge: Option<RidgeFit>,
+    /// The ridge readout's prediction per (repeat, test example) so far.
+    pub ridge_predictions: Array2<u8>,
     /// Test presentations done, over all repeats (repeat `tested / m`, example `tested % m`).
     pub tested: usize,
     /// Prediction per (repeat, test example) so far.
@@ -68,6 +76,9 @@ impl FrozenProgress {
         FrozenProgress {
             labelled: 0,
             rates: ClassRates::new(n),
+            label_counts: SparseCounts::new(),
+            ridge: None,
+            ridge_predictions: Array2::zeros((repeats, m)),
             tested: 0,
             predictions: Array2::zeros((repeats, m)),
             test_spikes: Array2::zeros((repeats, m)),
@@ -94,14 +105,15 @@ impl TrainProgress {
     }
 }
 
-const POP_FIELDS: [&str; 5] = ["v", "ge", "gi", "theta", "timer"];
+/// The populations' f32 variables (θ, f64, is written beside them).
+const POP_FIELDS: [&str; 4] = ["v", "ge", "gi", "timer"];
 
-fn pop_fields(p: &LifPopulation) -> [&Vec<f32>; 5] {
-    [&p.v, &p.ge, &p.gi, &p.theta, &p.timer]
+fn pop_fields(p: &LifPopulation) -> [&Vec<f32>; 4] {
+    [&p.v, &p.ge, &p.gi, &p.timer]
 }
 
-fn pop_fields_mut(p: &mut LifPopulation) -> [&mut Vec<f32>; 5] {
-    [&mut p.v, &mut p.ge, &mut p.gi, &mut p.theta, &mut p.timer]
+fn pop_fields_mut(p: &mut LifPopulation) -> [&mut Vec<f32>; 4] {
+    [&mut p.v, &mut p.ge, &mut p.gi, &mut p.timer]
 }
 
 /// Writes the checkpoint (atomically).
@@ -136,6 +148,12 @@ pub fn write_dc_checkpoint(
             }
             put(
                 &f,
+                &format!("{prefix}_theta"),
+                &Array1::from(pop.theta.clone()),
+                p,
+            )?;
+            put(
+                &f,
                 &format!("{prefix}_since_spike"),
                 &Array1::from(pop.since_spike.clone()),
                 p,
@@ -151,6 +169,12 @@ pub fn write_dc_checkpoint(
         for (k, t) in traces.iter().enumerate() {
             put(&f, &format!("trace_{k}"), &Array1::from(t.clone()), p)?;
         }
+        put(
+            &f,
+            "carried_counts",
+            &Array1::from(net.carried_counts().to_vec()),
+            p,
+        )?;
         let (sums, examples) = prog.window.to_parts();
         put(&f, "window_sums", &Array1::from(sums), p)?;
         put(&f, "window_examples", &Array1::from(examples), p)?;
@@ -201,6 +225,21 @@ pub fn write_dc_checkpoint(
             let (sums, examples) = fz.rates.to_parts();
             put(&f, "frozen_rate_sums", &Array1::from(sums), p)?;
             put(&f, "frozen_rate_examples", &Array1::from(examples), p)?;
+            let (offsets, neurons, counts, labels) = fz.label_counts.to_parts();
+            put(&f, "frozen_label_offsets", &aview1(offsets), p)?;
+            put(&f, "frozen_label_neurons", &aview1(neurons), p)?;
+            put(&f, "frozen_label_counts", &aview1(counts), p)?;
+            put(&f, "frozen_label_labels", &aview1(labels), p)?;
+            set_scalar(&f, "frozen_has_ridge", u8::from(fz.ridge.is_some()), p)?;
+            if let Some(r) = &fz.ridge {
+                put(&f, "ridge_weights", &r.readout.weights, p)?;
+                set_scalar(&f, "ridge_lambda", r.readout.lambda, p)?;
+                set_scalar(&f, "ridge_seconds", r.seconds, p)?;
+                let (l, a): (Vec<f64>, Vec<f64>) = r.held_out.iter().copied().unzip();
+                put(&f, "ridge_grid_lambdas", &Array1::from(l), p)?;
+                put(&f, "ridge_grid_accuracy", &Array1::from(a), p)?;
+            }
+            put(&f, "frozen_ridge_predictions", &fz.ridge_predictions, p)?;
             set_scalar(&f, "frozen_tested", fz.tested as u64, p)?;
             put(&f, "frozen_predictions", &fz.predictions, p)?;
             put(&f, "frozen_test_spikes", &fz.test_spikes, p)?;
@@ -291,6 +330,26 @@ pub fn read_dc_checkpoint(
             }
             *dst = v.to_vec();
         }
+        let name = format!("{prefix}_theta");
+        let single = f
+            .dataset(&name)
+            .and_then(|d| d.dtype())
+            .is_ok_and(|t| t.size() == 4);
+        if single {
+            return Err(Error::file(
+                path,
+                format!(
+                    "dataset `{name}` is float32: the checkpoint was written by a build that \
+                     held θ in float32 (docs/numerics.md), a different model; start the run \
+                     again with --force"
+                ),
+            ));
+        }
+        let theta: Array1<f64> = get_1d(&f, &name, path)?;
+        if theta.len() != pop.theta.len() {
+            return Err(bad("theta"));
+        }
+        pop.theta = theta.to_vec();
         let since: Array1<u32> = get_1d(&f, &format!("{prefix}_since_spike"), path)?;
         if since.len() != pop.since_spike.len() {
             return Err(bad("since_spike"));
@@ -312,6 +371,10 @@ pub fn read_dc_checkpoint(
     if !net.set_rule_traces(&traces) {
         return Err(bad("plasticity traces"));
     }
+    let carried: Array1<u32> = get_1d(&f, "carried_counts", path)?;
+    if !net.set_carried_counts(&carried.to_vec()) {
+        return Err(bad("carried_counts"));
+    }
     net.set_rng_word_pos(get_u128(&f, "rng_pos", path)?);
     let sums: Array1<f64> = get_1d(&f, "window_sums", path)?;
     let examples: Array1<u64> = get_1d(&f, "window_examples", path)?;
@@ -326,12 +389,45 @@ pub fn read_dc_checkpoint(
         let predictions: Array2<u8> = get_2d(&f, "frozen_predictions", path)?;
         let test_spikes: Array2<u32> = get_2d(&f, "frozen_test_spikes", path)?;
         let shape = (plan.test_repeats, plan.test_examples);
-        if predictions.dim() != shape || test_spikes.dim() != shape {
+        let ridge_predictions: Array2<u8> = get_2d(&f, "frozen_ridge_predictions", path)?;
+        if predictions.dim() != shape
+            || test_spikes.dim() != shape
+            || ridge_predictions.dim() != shape
+        {
             return Err(bad("test records"));
         }
+        let label_counts = SparseCounts::from_parts(
+            plan.params.n_exc,
+            get_1d::<u64>(&f, "frozen_label_offsets", path)?.to_vec(),
+            get_1d::<u32>(&f, "frozen_label_neurons", path)?.to_vec(),
+            get_1d::<u32>(&f, "frozen_label_counts", path)?.to_vec(),
+            get_1d::<u8>(&f, "frozen_label_labels", path)?.to_vec(),
+        )
+        .ok_or_else(|| bad("labelling counts"))?;
+        let ridge = if get_scalar::<u8>(&f, "frozen_has_ridge", path)? == 1 {
+            let weights: Array2<f64> = get_2d(&f, "ridge_weights", path)?;
+            if weights.dim() != (plan.params.n_exc + 1, CLASSES) {
+                return Err(bad("ridge_weights"));
+            }
+            let l: Array1<f64> = get_1d(&f, "ridge_grid_lambdas", path)?;
+            let a: Array1<f64> = get_1d(&f, "ridge_grid_accuracy", path)?;
+            Some(RidgeFit {
+                readout: RidgeReadout {
+                    weights,
+                    lambda: get_scalar(&f, "ridge_lambda", path)?,
+                },
+                held_out: l.iter().copied().zip(a.iter().copied()).collect(),
+                seconds: get_scalar(&f, "ridge_seconds", path)?,
+            })
+        } else {
+            None
+        };
         Some(FrozenProgress {
             labelled: get_scalar::<u64>(&f, "frozen_labelled", path)? as usize,
             rates,
+            label_counts,
+            ridge,
+            ridge_predictions,
             tested: get_scalar::<u64>(&f, "frozen_tested", path)? as usize,
             predictions,
             test_spikes,

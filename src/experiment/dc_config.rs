@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::plan::{fnv1a_hex, toml_with_sets};
 use crate::error::{Error, Result};
-use crate::network::diehl_cook::{DcParams, Plasticity};
+use crate::network::diehl_cook::{CountWindow, DcParams, Plasticity};
 use crate::neuron::lif::{AdaptiveThreshold, Integrator, Refractory};
 use crate::synapse::dc_original::DcStdpParams;
 use crate::synapse::exp_stdp::ExpStdpParams;
@@ -82,7 +82,7 @@ pub struct RawDcConfig {
     pub w_ie: f32,
     /// Adaptive threshold increment per spike, mV.
     #[serde(default = "default_theta_plus")]
-    pub theta_plus: f32,
+    pub theta_plus: f64,
     /// Decay time constant of the adaptive threshold, ms (the original's
     /// 10⁷ ms; the paper changes the threshold's parameters between sizes).
     /// Left out of the resolved config at its default, so that configs
@@ -91,7 +91,7 @@ pub struct RawDcConfig {
         default = "default_tau_theta_ms",
         skip_serializing_if = "is_default_tau_theta"
     )]
-    pub tau_theta_ms: f32,
+    pub tau_theta_ms: f64,
     /// Membrane integrator: `euler` (default: the original's forward Euler,
     /// clamped to `[E_inh, E_exc]`) or `exponential_euler` (exact for a
     /// step's frozen conductances).
@@ -107,6 +107,16 @@ pub struct RawDcConfig {
     /// uniform in `[lo, hi)`; `[0, 0]` turns them off.
     #[serde(default = "default_delays")]
     pub input_delay_ms: [f32; 2],
+    /// Which excitatory spikes count toward a showing: `original` (the
+    /// default: the original reads its spike counter right after each
+    /// presentation, so the spikes of the rest before a showing count
+    /// toward it) or `presentation` (only the presentation's spikes).
+    #[serde(default = "default_count_window")]
+    pub count_window: String,
+    /// The λ grid of the ridge readout (chosen on held-out labelling
+    /// presentations; `crate::network::ridge`), each > 0.
+    #[serde(default = "default_ridge_lambdas")]
+    pub ridge_lambdas: Vec<f64>,
 }
 
 /// The images a run is evaluated on.
@@ -149,13 +159,19 @@ fn default_checkpoint() -> usize {
 fn default_w_ie() -> f32 {
     17.0
 }
-fn default_theta_plus() -> f32 {
+fn default_theta_plus() -> f64 {
     0.05
 }
-fn default_tau_theta_ms() -> f32 {
+fn default_tau_theta_ms() -> f64 {
     1e7
 }
-fn is_default_tau_theta(x: &f32) -> bool {
+fn default_count_window() -> String {
+    CountWindow::Original.name().into()
+}
+fn default_ridge_lambdas() -> Vec<f64> {
+    vec![1e-1, 1.0, 1e1, 1e2, 1e3, 1e4, 1e5]
+}
+fn is_default_tau_theta(x: &f64) -> bool {
     *x == default_tau_theta_ms()
 }
 fn default_repeats() -> usize {
@@ -230,6 +246,8 @@ pub struct DcPlan {
     pub integrator: String,
     /// `original` or `brian2_port`.
     pub spike_timer: String,
+    /// The ridge readout's λ grid.
+    pub ridge_lambdas: Vec<f64>,
     /// Resolved config, TOML.
     pub resolved_toml: String,
     /// FNV-1a of `resolved_toml`.
@@ -314,7 +332,39 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
             ));
         }
     };
-    for (key, v) in [("w_ie", raw.w_ie), ("theta_plus", raw.theta_plus)] {
+    let count_window = match raw.count_window.as_str() {
+        "original" => CountWindow::Original,
+        "presentation" => CountWindow::Presentation,
+        other => {
+            return Err(Error::config(
+                path,
+                "count_window",
+                format!("`{other}`: expected original or presentation"),
+            ));
+        }
+    };
+    if raw.ridge_lambdas.is_empty() {
+        return Err(Error::config(
+            path,
+            "ridge_lambdas",
+            "[]: expected at least one λ > 0",
+        ));
+    }
+    if let Some(bad) = raw
+        .ridge_lambdas
+        .iter()
+        .find(|l| !(l.is_finite() && **l > 0.0))
+    {
+        return Err(Error::config(
+            path,
+            "ridge_lambdas",
+            format!("{bad}: expected every λ finite and > 0"),
+        ));
+    }
+    for (key, v) in [
+        ("w_ie", f64::from(raw.w_ie)),
+        ("theta_plus", raw.theta_plus),
+    ] {
         if !(v.is_finite() && v >= 0.0) {
             return Err(Error::config(
                 path,
@@ -336,6 +386,7 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
     params.theta.tau_theta = raw.tau_theta_ms;
     params.integrator = integrator;
     params.input_delay_ms = raw.input_delay_ms;
+    params.count_window = count_window;
     if brian2_port {
         params.theta.timer_rate = AdaptiveThreshold::BRIAN2_PORT.timer_rate;
         params.exc.refractory = Refractory::Hold;
@@ -419,6 +470,7 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
         rule: raw.rule,
         integrator: raw.integrator,
         spike_timer: raw.spike_timer,
+        ridge_lambdas: raw.ridge_lambdas,
         config_hash: fnv1a_hex(resolved_toml.as_bytes()),
         resolved_toml,
     })

@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::interrupt;
 use crate::network::diehl_cook::DiehlCook;
 use crate::network::readout::{CLASSES, UNASSIGNED, classify};
+use crate::network::ridge::fit_ridge;
 use crate::record::atomic::write_atomically;
 use crate::record::frame::write_parquet;
 use crate::record::h5::{create_file, h5err, put, set_scalar, set_str};
@@ -95,10 +96,34 @@ pub struct DcSummary {
     pub showings_per_example: f64,
     /// Mean excitatory spikes per training example (last presentation).
     pub spikes_per_example: f64,
-    /// Mean adaptive threshold θ at the end, mV.
+    /// Mean adaptive threshold θ after training, mV.
     pub theta_mean_mv: f64,
-    /// Largest θ at the end, mV.
+    /// Median θ after training, mV.
+    pub theta_median_mv: f64,
+    /// Smallest θ after training, mV.
+    pub theta_min_mv: f64,
+    /// Largest θ after training, mV.
     pub theta_max_mv: f64,
+    /// Accuracy of the ridge readout (`crate::network::ridge`) on the test
+    /// presentations, percent: the mean over the test repeats (`None` with
+    /// too few labelling presentations to fit it).
+    pub ridge_accuracy_percent: Option<f64>,
+    /// Sample standard deviation of the ridge accuracy over the repeats.
+    pub ridge_accuracy_std_percent: Option<f64>,
+    /// The ridge readout's λ, chosen on held-out labelling presentations.
+    pub ridge_lambda: Option<f64>,
+    /// (λ, held-out accuracy %) for every λ of the grid.
+    pub ridge_held_out: Vec<(f64, f64)>,
+    /// Wall time of the ridge fits, s.
+    pub ridge_fit_seconds: Option<f64>,
+    /// Adaptive threshold increment per spike, mV.
+    pub theta_plus_mv: f64,
+    /// θ's decay time constant, ms.
+    pub tau_theta_ms: f64,
+    /// Inhibitory → excitatory weight.
+    pub w_ie: f32,
+    /// Which spikes count toward a showing (`original` or `presentation`).
+    pub count_window: String,
     /// The most excitatory spikes in one step, over the whole run.
     pub max_exc_spikes_in_step: u32,
     /// Steps in which a membrane left `[E_inh, E_exc]` (Euler overshoots,
@@ -131,6 +156,16 @@ pub struct DcSummary {
     pub command: String,
     /// stdp-harness version.
     pub crate_version: String,
+}
+
+/// The median of ascending `xs` (not empty).
+fn median_sorted(xs: &[f64]) -> f64 {
+    let k = xs.len() / 2;
+    if xs.len() % 2 == 1 {
+        xs[k]
+    } else {
+        0.5 * (xs[k - 1] + xs[k])
+    }
 }
 
 /// Mean and sample standard deviation.
@@ -218,9 +253,11 @@ pub fn run_dc(
         prog.train_seconds = train_before + t_train.elapsed().as_secs_f64();
     }
     let train_s = prog.train_seconds;
-    let theta: Vec<f64> = net.exc.theta.iter().map(|&x| f64::from(x)).collect();
+    let mut theta: Vec<f64> = net.exc.theta.clone();
     let (theta_mean, _) = mean_std(&theta);
-    let theta_max = theta.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    theta.sort_by(f64::total_cmp);
+    let theta_median = median_sorted(&theta);
+    let (theta_min, theta_max) = (theta[0], theta[theta.len() - 1]);
 
     // Labels from frozen responses to training examples (the paper: all
     // 60,000), then the test set, `test_repeats` times; checkpointed as
@@ -257,10 +294,14 @@ pub fn run_dc(
         Evaluation::Validation => VALIDATION_START.min(train.len()),
     };
     let start = plan.train_examples + pool - plan.label_examples % pool;
+    if fz.labelled == 0 {
+        net.start_phase();
+    }
     while fz.labelled < plan.label_examples {
         let i = (start + fz.labelled) % pool;
         let p = net.present(train.image(i), false)?;
         fz.rates.add(&p.counts, train.labels[i]);
+        fz.label_counts.push(&p.counts, train.labels[i]);
         fz.labelled += 1;
         progress(Phase::Label, 1);
         save(&net, &mut prog, &fz, fz.labelled)?;
@@ -271,11 +312,20 @@ pub fn run_dc(
         Evaluation::Test => (&test, 0),
         Evaluation::Validation => (&train, VALIDATION_START),
     };
+    if fz.ridge.is_none() {
+        fz.ridge = fit_ridge(&fz.label_counts, n, &plan.ridge_lambdas)?;
+    }
     let test_labels: Vec<u8> = (0..m).map(|k| eval_set.labels[eval_start + k]).collect();
+    if fz.tested == 0 {
+        net.start_phase();
+    }
     while fz.tested < repeats * m {
         let (r, k) = (fz.tested / m, fz.tested % m);
         let p = net.present(eval_set.image(eval_start + k), false)?;
         fz.predictions[[r, k]] = classify(&assignments, &p.counts);
+        if let Some(fit) = &fz.ridge {
+            fz.ridge_predictions[[r, k]] = fit.readout.classify(&p.counts);
+        }
         fz.test_spikes[[r, k]] = p.counts.iter().sum();
         fz.tested += 1;
         progress(Phase::Test, 1);
@@ -293,17 +343,25 @@ pub fn run_dc(
         rates,
         predictions,
         test_spikes,
+        ridge,
+        ridge_predictions,
         ..
     } = fz;
-    let per_repeat: Vec<f64> = predictions
-        .rows()
-        .into_iter()
-        .map(|row| {
-            let right = row.iter().zip(&test_labels).filter(|(p, l)| p == l).count();
-            100.0 * right as f64 / m as f64
-        })
-        .collect();
+    let accuracy_per_repeat = |pred: &Array2<u8>| -> Vec<f64> {
+        pred.rows()
+            .into_iter()
+            .map(|row| {
+                let right = row.iter().zip(&test_labels).filter(|(p, l)| p == l).count();
+                100.0 * right as f64 / m as f64
+            })
+            .collect()
+    };
+    let per_repeat = accuracy_per_repeat(&predictions);
     let (acc, acc_std) = mean_std(&per_repeat);
+    let ridge_per_repeat = ridge
+        .as_ref()
+        .map(|_| accuracy_per_repeat(&ridge_predictions));
+    let ridge_acc = ridge_per_repeat.as_deref().map(mean_std);
     let frozen_s = frozen_before + t1.elapsed().as_secs_f64();
     let stats = net.stats();
 
@@ -325,7 +383,18 @@ pub fn run_dc(
         spikes_per_example: total_spikes.iter().map(|&x| f64::from(x)).sum::<f64>()
             / plan.train_examples as f64,
         theta_mean_mv: theta_mean,
+        theta_median_mv: theta_median,
+        theta_min_mv: theta_min,
         theta_max_mv: theta_max,
+        ridge_accuracy_percent: ridge_acc.map(|a| a.0),
+        ridge_accuracy_std_percent: ridge_acc.map(|a| a.1),
+        ridge_lambda: ridge.as_ref().map(|r| r.readout.lambda),
+        ridge_held_out: ridge.as_ref().map_or(Vec::new(), |r| r.held_out.clone()),
+        ridge_fit_seconds: ridge.as_ref().map(|r| r.seconds),
+        theta_plus_mv: plan.params.theta.theta_plus,
+        tau_theta_ms: plan.params.theta.tau_theta,
+        w_ie: plan.params.w_ie,
+        count_window: plan.params.count_window.name().into(),
         max_exc_spikes_in_step: stats.max_exc_spikes_in_step,
         overshoot_steps: stats.overshoot_steps,
         steps: stats.steps,
@@ -402,6 +471,11 @@ pub fn run_dc(
         put(&file, "test_predictions", &predictions, p)?;
         put(&file, "test_total_spikes", &test_spikes, p)?;
         put(&file, "accuracy_per_repeat", &aview1(&per_repeat), p)?;
+        if let (Some(fit), Some(rp)) = (&ridge, &ridge_per_repeat) {
+            put(&file, "ridge_weights", &fit.readout.weights, p)?;
+            put(&file, "ridge_predictions", &ridge_predictions, p)?;
+            put(&file, "ridge_accuracy_per_repeat", &aview1(rp), p)?;
+        }
         mark_complete(&file, p)?;
         file.close().map_err(h5err(p))
     })?;

@@ -18,18 +18,28 @@ pub const DEFAULT_METRIC: &str = "accuracy_percent";
 /// Metric columns of a Diehl & Cook run in a grid's table (from its
 /// `summary.json`; `final_train_accuracy_percent` is the last point of the
 /// training curve).
-pub const METRICS: [&str; 11] = [
+pub const METRICS: [&str; 14] = [
     "accuracy_percent",
     "accuracy_std_percent",
+    "ridge_accuracy_percent",
+    "ridge_accuracy_std_percent",
     "final_train_accuracy_percent",
     "train_showings",
     "showings_per_example",
     "spikes_per_example",
     "theta_mean_mv",
+    "theta_median_mv",
     "overshoot_steps",
     "unassigned_neurons",
     "ms_per_train_example",
     "wall_time_s",
+];
+
+/// Metrics that may be null or absent in a summary (NaN in the table).
+const OPTIONAL_METRICS: [&str; 3] = [
+    "ridge_accuracy_percent",
+    "ridge_accuracy_std_percent",
+    "theta_median_mv",
 ];
 
 /// A validated Diehl & Cook experiment.
@@ -137,6 +147,12 @@ pub fn records(dir: &Path) -> Result<PointRecords> {
     for k in METRICS {
         let v = if k == "final_train_accuracy_percent" {
             final_train
+        } else if OPTIONAL_METRICS.contains(&k) {
+            // Null without a ridge readout; absent in summaries written
+            // before these keys existed.
+            s.get(k)
+                .and_then(serde_json::Value::as_f64)
+                .unwrap_or(f64::NAN)
         } else {
             num(k)?
         };

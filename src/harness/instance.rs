@@ -13,6 +13,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::config::{InputPlan, InstancePlan, Plan};
 use crate::error::Result;
+use crate::math::flush::decay_flushed;
 use crate::par::Par;
 use crate::record::stats::{ActivityWindow, StatsTable};
 use crate::synapse::exp_stdp::{
@@ -163,7 +164,7 @@ impl Instance {
             let fired = rng.random_bool(p);
             n += u64::from(fired);
             *s = f32::from(u8::from(fired));
-            *x = if fired { 1.0 } else { *x * decay };
+            *x = if fired { 1.0 } else { decay_flushed(*x, decay) };
         }
         n
     }

@@ -1,5 +1,6 @@
 //! Small numerical building blocks shared by the kernels.
 
 pub mod expf;
+pub mod flush;
 pub mod simd;
 pub mod vector;

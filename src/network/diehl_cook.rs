@@ -36,6 +36,7 @@ use std::sync::Mutex;
 
 use super::delays::{DelayRing, InputDelays, max_delay_steps};
 use crate::error::Result;
+use crate::math::flush::decay_flushed;
 use crate::math::vector::axpy;
 use crate::neuron::lif::{
     AdaptiveThreshold, Integrator, LifParams, LifPopulation, LifSlice, split_ranges,
@@ -102,6 +103,34 @@ pub struct DcParams {
     pub integrator: Integrator,
     /// Input conduction delays, uniform in `[lo, hi)` ms (`[0, 0]`: none).
     pub input_delay_ms: [f32; 2],
+    /// Which spikes count toward a showing.
+    pub count_window: CountWindow,
+}
+
+/// Which excitatory spikes count toward a showing (its [`Presentation::counts`],
+/// the minimum-spike retry, labelling and classification).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CountWindow {
+    /// As the original code: its spike counter is read right after the
+    /// 350 ms presentation (the lines after `b.run(single_example_time)` in
+    /// `Diehl&Cook_spiking_MNIST.py`), so the spikes of the 150 ms rest
+    /// before a showing count toward it. The carry starts empty in each
+    /// phase (training, labelling, testing: separate runs of the original).
+    #[default]
+    Original,
+    /// Only the spikes of the presentation itself.
+    Presentation,
+}
+
+impl CountWindow {
+    /// Its name in configs and summaries.
+    pub fn name(self) -> &'static str {
+        match self {
+            CountWindow::Original => "original",
+            CountWindow::Presentation => "presentation",
+        }
+    }
 }
 
 impl DcParams {
@@ -125,6 +154,7 @@ impl DcParams {
             plasticity: Plasticity::DcOriginal(DcStdpParams::default()),
             integrator: Integrator::Euler,
             input_delay_ms: [0.0, 10.0],
+            count_window: CountWindow::Original,
         }
     }
 
@@ -178,6 +208,9 @@ pub struct DiehlCook {
     delays: Option<InputDelays>,
     /// Scratch: the column scales of [`normalise`](Self::normalise).
     col_scale: Vec<f32>,
+    /// Spikes of the rests since the last showing, counted toward the next
+    /// one ([`CountWindow::Original`]).
+    carried: Vec<u32>,
     /// Steps simulated so far (the clock of the delay rings).
     t: u64,
     stats: DcStats,
@@ -273,6 +306,7 @@ impl DiehlCook {
             inh_spikes: Vec::new(),
             delays,
             col_scale: Vec::new(),
+            carried: vec![0; n],
             t: 0,
             stats: DcStats::default(),
             bounds: vec![0, n],
@@ -407,6 +441,28 @@ impl DiehlCook {
         true
     }
 
+    /// The rest spikes carried toward the next showing
+    /// ([`CountWindow::Original`]; zeros otherwise), for checkpoints.
+    pub fn carried_counts(&self) -> &[u32] {
+        &self.carried
+    }
+
+    /// Restores [`carried_counts`](Self::carried_counts); `false` when the
+    /// length does not fit.
+    pub fn set_carried_counts(&mut self, c: &[u32]) -> bool {
+        if c.len() != self.carried.len() {
+            return false;
+        }
+        self.carried.copy_from_slice(c);
+        true
+    }
+
+    /// Starts a new phase (labelling, testing): no rest spikes are carried
+    /// into its first showing, as each phase of the original was its own run.
+    pub fn start_phase(&mut self) {
+        self.carried.fill(0);
+    }
+
     /// Position of the network's random stream (for checkpoints).
     pub fn rng_word_pos(&self) -> u128 {
         self.rng.get_word_pos()
@@ -436,7 +492,8 @@ impl DiehlCook {
         for mut row in self.w.rows_mut() {
             let row = row.as_slice_mut().expect("W is row-major");
             for (x, &k) in row.iter_mut().zip(&sums) {
-                *x *= k;
+                // Weights below the flush floor become 0 (never subnormal).
+                *x = decay_flushed(*x, k);
             }
         }
         self.col_scale = sums;
@@ -444,8 +501,10 @@ impl DiehlCook {
     }
 
     /// Shows one image (with rests and intensity retries) and returns the
-    /// excitatory spike counts. `learning` turns on plasticity, θ adaptation
-    /// and the weight normalisation.
+    /// excitatory spike counts of the last showing (with
+    /// [`CountWindow::Original`], the spikes of the rest before it included).
+    /// `learning` turns on plasticity, θ adaptation and the weight
+    /// normalisation.
     pub fn present(&mut self, image: &[u8], learning: bool) -> Result<Presentation> {
         let p = self.params;
         let (n_present, n_rest) = (p.steps(p.present_ms), p.steps(p.rest_ms));
@@ -467,13 +526,20 @@ impl DiehlCook {
                 &mut train,
             );
             counts.fill(0);
+            if p.count_window == CountWindow::Original {
+                std::mem::swap(&mut counts, &mut self.carried);
+            }
             for t in 0..n_present {
                 self.step(train.at(t), learning, Some(&mut counts[..]))?;
             }
             self.train = train;
+            let mut rest = std::mem::take(&mut self.carried);
+            rest.fill(0);
+            let carry = p.count_window == CountWindow::Original;
             for _ in 0..n_rest {
-                self.step(&[], learning, None)?;
+                self.step(&[], learning, carry.then_some(&mut rest[..]))?;
             }
+            self.carried = rest;
             self.flush_inhibition();
             let total: u32 = counts.iter().sum();
             if total >= p.min_spikes || showings > p.max_retries {
@@ -675,8 +741,8 @@ impl DiehlCook {
                     decay_pre,
                     decay_post,
                 } = &mut **r;
-                x_pre.mapv_inplace(|x| x * *decay_pre);
-                x_post.mapv_inplace(|x| x * *decay_post);
+                x_pre.mapv_inplace(|x| decay_flushed(x, *decay_pre));
+                x_post.mapv_inplace(|x| decay_flushed(x, *decay_post));
                 pre.fill(0.0);
                 post.fill(0.0);
                 for &i in inputs {

@@ -3,3 +3,4 @@
 pub mod delays;
 pub mod diehl_cook;
 pub mod readout;
+pub mod ridge;

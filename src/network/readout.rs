@@ -5,8 +5,12 @@
 //! example is highest; a neuron that never fired stays unassigned
 //! ([`UNASSIGNED`], `-1` in the original) and takes no part in the vote. An
 //! example is classified as the class whose assigned neurons have the highest
-//! mean spike count (classes without neurons score 0; ties go to the lowest
-//! class).
+//! mean spike count (classes without neurons score 0; ties go to the highest
+//! class, as the original's `np.argsort(summed_rates)[::-1]` does: NumPy
+//! sorts ten values by insertion sort, which keeps equal values in index
+//! order, and the reversal puts the highest index first). Assignments keep
+//! the original's strict `>` over ascending classes: their ties go to the
+//! lowest class.
 //!
 //! The responses are accumulated example by example ([`ClassRates`]), so
 //! labelling from 60,000 examples needs `10 · n` sums, not `60,000 · n` counts.
@@ -137,7 +141,8 @@ pub fn assign(counts: &[Vec<u32>], labels: &[u8], n: usize) -> Vec<i8> {
 }
 
 /// The class whose assigned neurons fired most on average for `counts`;
-/// unassigned neurons do not vote; ties go to the lowest class.
+/// unassigned neurons do not vote; ties go to the highest class (the
+/// original's `argsort()[::-1]`).
 pub fn classify(assignments: &[i8], counts: &[u32]) -> u8 {
     let mut sum = [0f64; CLASSES];
     let mut num = [0usize; CLASSES];
@@ -154,7 +159,7 @@ pub fn classify(assignments: &[i8], counts: &[u32]) -> u8 {
         } else {
             0.0
         };
-        if rate > best.1 {
+        if rate >= best.1 {
             best = (class as u8, rate);
         }
     }
@@ -199,8 +204,17 @@ mod tests {
         // Were neuron 2 counted as class 0 it would win this vote (9 spikes
         // against class 1's 1): unassigned, it does not vote.
         assert_eq!(classify(&a, &[1, 0, 9]), 1);
-        // With only unassigned neurons firing, every class scores 0: class 0.
-        assert_eq!(classify(&a, &[0, 0, 9]), 0);
+        // With only unassigned neurons firing, every class scores 0: the
+        // tie goes to the highest class, as in the original's argsort()[::-1].
+        assert_eq!(classify(&a, &[0, 0, 9]), 9);
+    }
+
+    #[test]
+    fn vote_ties_go_to_the_highest_class() {
+        // Classes 2 and 6 each have one neuron with 4 spikes.
+        let a = vec![2, 6, 1];
+        assert_eq!(classify(&a, &[4, 4, 1]), 6);
+        assert_eq!(classify(&a, &[4, 3, 1]), 2);
     }
 
     #[test]

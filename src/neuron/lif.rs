@@ -29,7 +29,10 @@
 //!
 //! Conductances decay by the Euler factor `1 − dt/τ` as in the original code
 //! (exact for the exponential when τ ≫ dt; at τ_ge = 1 ms, dt = 0.5 ms it
-//! halves `ge` per step, as Brian 1's Euler update did).
+//! halves `ge` per step, as Brian 1's Euler update did), and become exactly 0
+//! below [`FLUSH_FLOOR`](crate::math::flush::FLUSH_FLOOR) instead of turning
+//! subnormal. θ is held and decayed in f64, as the original's is
+//! ([`theta_decay_rate`]; `docs/numerics.md`).
 //!
 //! # Refractoriness, as Brian 1 ran the original code
 //!
@@ -61,6 +64,7 @@
 //! [`AdaptiveThreshold::BRIAN2_PORT`] with [`Refractory::Hold`].
 
 use crate::math::expf::exp_with;
+use crate::math::flush::decay_flushed;
 
 /// How a population's membrane is advanced over one step (see the module docs).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -155,13 +159,13 @@ impl LifParams {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AdaptiveThreshold {
     /// Initial θ, mV (20 in the original when training from scratch).
-    pub theta_init: f32,
+    pub theta_init: f64,
     /// Increment per spike, mV.
-    pub theta_plus: f32,
+    pub theta_plus: f64,
     /// Decay time constant, ms.
-    pub tau_theta: f32,
+    pub tau_theta: f64,
     /// Subtracted from θ in the threshold, mV.
-    pub offset: f32,
+    pub offset: f64,
     /// Growth of the spike timer, ms per ms (100 in the original code).
     pub timer_rate: f32,
     /// The timer must exceed this before a spike, ms (5 in the original code).
@@ -205,8 +209,10 @@ pub struct LifPopulation {
     pub ge: Vec<f32>,
     /// Inhibitory conductances.
     pub gi: Vec<f32>,
-    /// Adaptive thresholds θ, mV (zero without adaptation).
-    pub theta: Vec<f32>,
+    /// Adaptive thresholds θ, mV (zero without adaptation), held in f64 as
+    /// the original integrates it: its per-step decay `1 − dt/τ_θ = 1 − 5·10⁻⁸`
+    /// is below half an f32 ulp of θ (see `docs/numerics.md`).
+    pub theta: Vec<f64>,
     /// Spike timers, ms.
     pub timer: Vec<f32>,
     /// Steps since each neuron's last spike ([`NEVER_SPIKED`] before the first).
@@ -244,8 +250,8 @@ fn integrate_body<const FMA: bool>(
         let vc = vn.max(p.e_inh.min(v[k])).min(p.e_exc.max(v[k]));
         clamped += u32::from(vc != vn);
         v[k] = vc;
-        ge[k] *= kge;
-        gi[k] *= kgi;
+        ge[k] = decay_flushed(ge[k], kge);
+        gi[k] = decay_flushed(gi[k], kgi);
     }
     clamped
 }
@@ -259,13 +265,14 @@ const STEP_CHUNK: usize = 512;
 /// Constants of one threshold pass.
 #[derive(Clone, Copy, Debug)]
 struct ThresholdRule {
-    v_thresh: f32,
+    /// `v_thresh − offset`, mV (the threshold is `v_thresh + θ − offset`).
+    base: f64,
     v_reset: f32,
-    k_theta: f32,
-    offset: f32,
+    /// `dt/τ_θ` (0 when frozen).
+    decay_theta: f64,
     timer_step: f32,
     lockout: f32,
-    grow: f32,
+    grow: f64,
     allowed: u32,
     hold: u32,
     clamp: u32,
@@ -274,27 +281,34 @@ struct ThresholdRule {
 /// After the membrane step: ages, θ decay, timers, the threshold test and the
 /// resets of every neuron, branch-free; a neuron that fired has age 0
 /// afterwards. Returns how many fired. Per neuron, in order: `age += 1`; `Hold`
-/// sets `v = v_reset` while `age <= hold`; `θ ← k_θ·θ`, `timer += dt·rate`;
-/// it fires when `age >= allowed`, `v > v_thresh + (θ − offset)` and
+/// sets `v = v_reset` while `age <= hold`; `θ ← θ − θ·dt/τ_θ` (in f64), `timer += dt·rate`;
+/// it fires when `age >= allowed`, `v > (v_thresh − offset) + θ` (in f64) and
 /// `timer > lockout` (then `v = v_reset`, `age = 0`, `timer = 0`,
 /// `θ += θ_plus`); `Clamp` sets `v = v_reset` while `age < clamp`.
 #[inline(always)]
-fn threshold_body<const FMA: bool>(
+fn threshold_generic<const ADAPTIVE: bool>(
     v: &mut [f32],
     since: &mut [u32],
-    theta: &mut [f32],
+    theta: &mut [f64],
     timer: &mut [f32],
     c: &ThresholdRule,
 ) -> u32 {
     let n = v.len();
-    let (since, theta, timer) = (&mut since[..n], &mut theta[..n], &mut timer[..n]);
+    let (since, timer) = (&mut since[..n], &mut timer[..n]);
+    // Without adaptation θ is never read (a population without it keeps its
+    // zeros), and the test is `v > v_thresh` in f32: the same comparison,
+    // with no f64 lanes in the loop.
+    let theta = if ADAPTIVE {
+        &mut theta[..n]
+    } else {
+        &mut [][..]
+    };
     // Constants as locals: selecting between a value behind `c` and `v[k]`
     // would otherwise compile to a select of addresses, which does not vectorise.
     let ThresholdRule {
-        v_thresh,
+        base,
         v_reset,
-        k_theta,
-        offset,
+        decay_theta,
         timer_step,
         lockout,
         grow,
@@ -302,25 +316,64 @@ fn threshold_body<const FMA: bool>(
         hold,
         clamp,
     } = *c;
+    let v_thresh = base as f32;
     let mut fired = 0u32;
     for k in 0..n {
         let age = since[k].saturating_add(1);
         let v0 = v[k];
         let vk = if age <= hold { v_reset } else { v0 };
-        let th = theta[k] * k_theta;
         let tm = timer[k] + timer_step;
         // `&` and `|`, not `&&` and `||`: no branches, so the loop vectorises.
-        let spike = (age >= allowed) & (vk > v_thresh + (th - offset)) & (tm > lockout);
+        let spike = if ADAPTIVE {
+            let th = theta[k] - theta[k] * decay_theta;
+            let spike = (age >= allowed) & (f64::from(vk) > base + th) & (tm > lockout);
+            theta[k] = if spike { th + grow } else { th };
+            spike
+        } else {
+            (age >= allowed) & (vk > v_thresh) & (tm > lockout)
+        };
         v[k] = if spike | (age < clamp) { v_reset } else { vk };
         since[k] = if spike { 0 } else { age };
-        theta[k] = if spike { th + grow } else { th };
         timer[k] = if spike { 0.0 } else { tm };
         fired += u32::from(spike);
     }
     fired
 }
 
-crate::math::simd::dispatch!(fn threshold(v: &mut [f32], since: &mut [u32], theta: &mut [f32], timer: &mut [f32], c: &ThresholdRule) -> u32 => threshold_body);
+#[inline(always)]
+fn threshold_adaptive_body<const FMA: bool>(
+    v: &mut [f32],
+    since: &mut [u32],
+    theta: &mut [f64],
+    timer: &mut [f32],
+    c: &ThresholdRule,
+) -> u32 {
+    threshold_generic::<true>(v, since, theta, timer, c)
+}
+
+#[inline(always)]
+fn threshold_fixed_body<const FMA: bool>(
+    v: &mut [f32],
+    since: &mut [u32],
+    timer: &mut [f32],
+    c: &ThresholdRule,
+) -> u32 {
+    threshold_generic::<false>(v, since, &mut [], timer, c)
+}
+
+crate::math::simd::dispatch!(fn threshold_adaptive(v: &mut [f32], since: &mut [u32], theta: &mut [f64], timer: &mut [f32], c: &ThresholdRule) -> u32 => threshold_adaptive_body);
+crate::math::simd::dispatch!(fn threshold_fixed(v: &mut [f32], since: &mut [u32], timer: &mut [f32], c: &ThresholdRule) -> u32 => threshold_fixed_body);
+
+/// θ's per-step decay rate `dt/τ_θ` of the forward Euler step
+/// `θ ← θ − θ·(dt/τ_θ)`, in f64 as the original (Brian 1, float64) computes
+/// it: in f32 the factor `1 − 5·10⁻⁸` would round to `1 − 2⁻²⁴`, and θ would
+/// lose exactly one ulp per step, 1.2-2.4x the true decay
+/// (`docs/numerics.md`). Written as a subtraction rather than a product with
+/// `1 − dt/τ_θ`, whose f64 rounding (3·10⁻¹⁷ per step) would add up to
+/// 3·10⁻¹⁰ over 10⁷ steps; this form stays near 10⁻¹³.
+pub fn theta_decay_rate(dt_ms: f32, tau_theta_ms: f64) -> f64 {
+    f64::from(dt_ms) / tau_theta_ms
+}
 
 /// Step counts of the refractory rules at `dt` (see the module docs).
 #[derive(Clone, Copy, Debug)]
@@ -482,8 +535,8 @@ pub struct LifSlice<'a> {
     pub ge: &'a mut [f32],
     /// Inhibitory conductances.
     pub gi: &'a mut [f32],
-    /// Adaptive thresholds θ, mV.
-    pub theta: &'a mut [f32],
+    /// Adaptive thresholds θ, mV (f64, see [`LifPopulation::theta`]).
+    pub theta: &'a mut [f64],
     /// Spike timers, ms.
     pub timer: &'a mut [f32],
     /// Steps since each neuron's last spike.
@@ -503,25 +556,24 @@ impl LifSlice<'_> {
         let p = self.params;
         let exponential = integrator == Integrator::ExponentialEuler;
         let r = RefractorySteps::new(&p, dt);
-        let (k_theta, offset, timer_step, lockout, grow) = match self.adaptive {
+        let (decay_theta, offset, timer_step, lockout, grow) = match self.adaptive {
             Some(a) => (
                 if learning {
-                    1.0 - dt / a.tau_theta
+                    theta_decay_rate(dt, a.tau_theta)
                 } else {
-                    1.0
+                    0.0
                 },
                 a.offset,
                 dt * a.timer_rate,
                 a.timer_lockout,
                 if learning { a.theta_plus } else { 0.0 },
             ),
-            None => (1.0, 0.0, 0.0, f32::NEG_INFINITY, 0.0),
+            None => (0.0, 0.0, 0.0, f32::NEG_INFINITY, 0.0),
         };
         let c = ThresholdRule {
-            v_thresh: p.v_thresh,
+            base: f64::from(p.v_thresh) - offset,
             v_reset: p.v_reset,
-            k_theta,
-            offset,
+            decay_theta,
             timer_step,
             lockout,
             grow,
@@ -546,7 +598,11 @@ impl LifSlice<'_> {
                 exponential,
             );
             let since = &mut self.since_spike[a..b];
-            let fired = threshold(v, since, &mut self.theta[a..b], &mut self.timer[a..b], &c);
+            let fired = if self.adaptive.is_some() {
+                threshold_adaptive(v, since, &mut self.theta[a..b], &mut self.timer[a..b], &c)
+            } else {
+                threshold_fixed(v, since, &mut self.timer[a..b], &c)
+            };
             if fired > 0 {
                 let first = (self.first + a) as u32;
                 spikes.extend(
@@ -643,7 +699,7 @@ mod tests {
         let gaps: Vec<usize> = times.windows(2).map(|w| w[1] - w[0]).collect();
         assert!(times.len() > 30, "{times:?}");
         assert!(gaps.iter().all(|&g| g == 10), "{gaps:?}");
-        let expected_theta = 20.0 * (1.0 - 0.5f32 / 1e7).powi(400) + 0.05 * times.len() as f32;
+        let expected_theta = 20.0 * (1.0 - 0.5f64 / 1e7).powi(400) + 0.05 * times.len() as f64;
         assert!(
             (pop.theta[0] - expected_theta).abs() < 1e-3,
             "θ grows 0.05 mV per spike"

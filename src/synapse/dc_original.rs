@@ -35,6 +35,7 @@
 
 use ndarray::{ArrayView1, ArrayViewMut2, Axis};
 
+use crate::math::flush::decay_slice_flushed;
 use crate::neuron::lif::split_ranges;
 
 /// Parameters of the rule.
@@ -299,7 +300,7 @@ impl DcStdp {
     /// due in this step are set aside.
     pub fn begin_step(&mut self, t: u64, inputs: &[u32]) {
         let a = self.decay[0];
-        self.pre.iter_mut().for_each(|x| *x *= a);
+        decay_slice_flushed(&mut self.pre, a);
         for &i in inputs {
             self.pre[i as usize] = 1.0;
         }
@@ -404,9 +405,9 @@ impl DcStdp {
     /// Decays every trace by one step.
     pub fn decay(&mut self) {
         let [a, b, c] = self.decay;
-        self.pre.iter_mut().for_each(|x| *x *= a);
-        self.post1.iter_mut().for_each(|x| *x *= b);
-        self.post2.iter_mut().for_each(|x| *x *= c);
+        decay_slice_flushed(&mut self.pre, a);
+        decay_slice_flushed(&mut self.post1, b);
+        decay_slice_flushed(&mut self.post2, c);
     }
 
     /// Presynaptic spike of input `i`: `pre[i] = 1`, `W[i, :] −= ν_pre·post1`, clip.
@@ -504,8 +505,8 @@ impl RuleColumns<'_> {
     ) {
         let (first, width) = (self.first, self.post1.len());
         let [_, b, c] = s.decay;
-        self.post1.iter_mut().for_each(|x| *x *= b);
-        self.post2.iter_mut().for_each(|x| *x *= c);
+        decay_slice_flushed(self.post1, b);
+        decay_slice_flushed(self.post2, c);
         let (nu, w_max) = (s.params.nu_pre, s.params.w_max);
         let local = posts
             .iter()

@@ -1,9 +1,12 @@
 //! Spike traces: set to 1 on a spike, otherwise decay exponentially with time constant `tau`.
 //!
 //! `x ← 1` where a spike occurred, else `x ← x · e^(−dt/τ)` — the trace filter of
-//! the golden multi-step cases and of Diehl & Cook's original code.
+//! the golden multi-step cases and of Diehl & Cook's original code; values
+//! below [`FLUSH_FLOOR`](crate::math::flush::FLUSH_FLOOR) become 0.
 
 use ndarray::{ArrayView2, ArrayViewMut2, Zip};
+
+use crate::math::flush::decay_flushed;
 
 /// A "set to 1 on spike, else decay" trace filter with a fixed decay factor.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -29,7 +32,7 @@ impl SetTrace {
     pub fn step(&self, x: &mut ArrayViewMut2<f32>, spikes: ArrayView2<f32>) {
         let d = self.decay;
         Zip::from(x).and(&spikes).for_each(|x, &s| {
-            *x = if s != 0.0 { 1.0 } else { *x * d };
+            *x = if s != 0.0 { 1.0 } else { decay_flushed(*x, d) };
         });
     }
 }

@@ -539,6 +539,9 @@ fn inspect_dc(dir: &Path, file: &Path) -> anyhow::Result<()> {
             .with_context(|| format!("reading {}", summary.display()))?;
         for key in [
             "train_examples",
+            "ridge_accuracy_percent",
+            "ridge_lambda",
+            "count_window",
             "showings_per_example",
             "spikes_per_example",
             "max_exc_spikes_in_step",
