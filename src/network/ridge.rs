@@ -129,6 +129,18 @@ fn normal_equations(
 ) -> (Array2<f64>, Array2<f64>) {
     let mut gram = Array2::<f64>::zeros((n + 1, n + 1));
     let mut rhs = Array2::<f64>::zeros((n + 1, CLASSES));
+    add_normal_equations(x, n, range, &mut gram, &mut rhs);
+    (gram, rhs)
+}
+
+/// Adds `XᵀX` and `XᵀY` of examples `range` to `gram` (lower triangle) and `rhs`.
+fn add_normal_equations(
+    x: &SparseCounts,
+    n: usize,
+    range: std::ops::Range<usize>,
+    gram: &mut Array2<f64>,
+    rhs: &mut Array2<f64>,
+) {
     let mut nz: Vec<(usize, f64)> = Vec::new();
     for e in range {
         let (it, label) = x.example(e);
@@ -144,7 +156,6 @@ fn normal_equations(
             rhs[[i, l]] += a;
         }
     }
-    (gram, rhs)
 }
 
 /// Solves `(G + λ·D) B = R` (only `G`'s lower triangle is read).
@@ -247,10 +258,7 @@ pub fn fit_ridge(x: &SparseCounts, n: usize, lambdas: &[f64]) -> Result<Option<R
             best = (acc, lambda);
         }
     }
-    let (g2, r2) = normal_equations(x, n, split..total);
-    gram += &g2;
-    rhs += &r2;
-    drop(g2);
+    add_normal_equations(x, n, split..total, &mut gram, &mut rhs);
     let weights = solve(&gram, &rhs, best.1)?;
     Ok(Some(RidgeFit {
         readout: RidgeReadout {

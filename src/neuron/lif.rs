@@ -167,9 +167,9 @@ pub struct AdaptiveThreshold {
     /// Subtracted from θ in the threshold, mV.
     pub offset: f64,
     /// Growth of the spike timer, ms per ms (100 in the original code).
-    pub timer_rate: f32,
+    pub timer_rate: f64,
     /// The timer must exceed this before a spike, ms (5 in the original code).
-    pub timer_lockout: f32,
+    pub timer_lockout: f64,
 }
 
 impl AdaptiveThreshold {
@@ -271,7 +271,11 @@ struct ThresholdRule {
     /// `dt/τ_θ` (0 when frozen).
     decay_theta: f64,
     timer_step: f32,
+    /// The f32 timer passes the lock-out exactly when the original's f64
+    /// timer does ([`TimerLockout`]).
     lockout: f32,
+    /// The timer stops growing here (past the lock-out it is never read).
+    timer_cap: f32,
     grow: f64,
     allowed: u32,
     hold: u32,
@@ -311,6 +315,7 @@ fn threshold_generic<const ADAPTIVE: bool>(
         decay_theta,
         timer_step,
         lockout,
+        timer_cap,
         grow,
         allowed,
         hold,
@@ -322,7 +327,7 @@ fn threshold_generic<const ADAPTIVE: bool>(
         let age = since[k].saturating_add(1);
         let v0 = v[k];
         let vk = if age <= hold { v_reset } else { v0 };
-        let tm = timer[k] + timer_step;
+        let tm = (timer[k] + timer_step).min(timer_cap);
         // `&` and `|`, not `&&` and `||`: no branches, so the loop vectorises.
         let spike = if ADAPTIVE {
             let th = theta[k] - theta[k] * decay_theta;
@@ -373,6 +378,66 @@ crate::math::simd::dispatch!(fn threshold_fixed(v: &mut [f32], since: &mut [u32]
 /// 3·10⁻¹⁰ over 10⁷ steps; this form stays near 10⁻¹³.
 pub fn theta_decay_rate(dt_ms: f32, tau_theta_ms: f64) -> f64 {
     f64::from(dt_ms) / tau_theta_ms
+}
+
+/// The spike timer's lock-out in f32, equal step for step to the original's
+/// float64 timer: Brian 1 (and the Brian 2 ports) add `dt·rate` to `timer`
+/// every step in f64 and require `timer > lockout`. The f32 timer is reset to
+/// exactly 0 by a spike and then takes the values `S₃₂(k)` (k f32 additions
+/// of the step), so comparing it with a threshold between `S₃₂(n − 1)` and
+/// `S₃₂(n)`, where `n` is the first step count at which the f64 sum exceeds
+/// the lock-out, passes exactly when the original's does (the plain f32
+/// comparison passed one step early with the Brian 2 ports' 0.05 ms steps:
+/// 100 f32 additions give 5.000001). Past the lock-out the timer is capped
+/// at `S₃₂(n)`: it is never read again, and an unbounded f32 sum would only
+/// lose resolution (`docs/numerics.md`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct TimerLockout {
+    step: f32,
+    threshold: f32,
+    cap: f32,
+}
+
+impl TimerLockout {
+    /// No lock-out (populations without the timer).
+    const NONE: TimerLockout = TimerLockout {
+        step: 0.0,
+        threshold: f32::NEG_INFINITY,
+        cap: 0.0,
+    };
+
+    /// Steps of `step` ms (f64, as the original adds them) against `lockout` ms.
+    fn new(step: f64, lockout: f64) -> Self {
+        if lockout.is_nan() || lockout < 0.0 {
+            return Self::NONE;
+        }
+        if step.is_nan() || step <= 0.0 {
+            // The timer never grows: never past a lock-out ≥ 0.
+            return TimerLockout {
+                step: 0.0,
+                threshold: f32::INFINITY,
+                cap: 0.0,
+            };
+        }
+        // The first n with Σₙ step > lockout in f64 (bounded: the lock-outs
+        // used are a few hundred steps at most).
+        let (mut sum64, mut n) = (0.0f64, 0u64);
+        while sum64 <= lockout && n < 10_000_000 {
+            sum64 += step;
+            n += 1;
+        }
+        let step32 = step as f32;
+        let (mut prev, mut sum32) = (0.0f32, 0.0f32);
+        for _ in 0..n {
+            prev = sum32;
+            sum32 += step32;
+        }
+        TimerLockout {
+            step: step32,
+            threshold: prev + 0.5 * (sum32 - prev),
+            cap: sum32,
+        }
+    }
 }
 
 /// Step counts of the refractory rules at `dt` (see the module docs).
@@ -556,7 +621,7 @@ impl LifSlice<'_> {
         let p = self.params;
         let exponential = integrator == Integrator::ExponentialEuler;
         let r = RefractorySteps::new(&p, dt);
-        let (decay_theta, offset, timer_step, lockout, grow) = match self.adaptive {
+        let (decay_theta, offset, timer, grow) = match self.adaptive {
             Some(a) => (
                 if learning {
                     theta_decay_rate(dt, a.tau_theta)
@@ -564,18 +629,18 @@ impl LifSlice<'_> {
                     0.0
                 },
                 a.offset,
-                dt * a.timer_rate,
-                a.timer_lockout,
+                TimerLockout::new(f64::from(dt) * a.timer_rate, a.timer_lockout),
                 if learning { a.theta_plus } else { 0.0 },
             ),
-            None => (0.0, 0.0, 0.0, f32::NEG_INFINITY, 0.0),
+            None => (0.0, 0.0, TimerLockout::NONE, 0.0),
         };
         let c = ThresholdRule {
             base: f64::from(p.v_thresh) - offset,
             v_reset: p.v_reset,
             decay_theta,
-            timer_step,
-            lockout,
+            timer_step: timer.step,
+            lockout: timer.threshold,
+            timer_cap: timer.cap,
             grow,
             allowed: r.allowed,
             hold: r.hold,
@@ -732,6 +797,45 @@ mod tests {
         assert!(held, "v is held at v_reset for 5 ms after a spike");
         let gaps: Vec<usize> = times.windows(2).map(|w| w[1] - w[0]).collect();
         assert!(gaps.iter().all(|&g| g >= 100), "{gaps:?}");
+    }
+
+    #[test]
+    fn the_f32_timer_passes_the_lockout_at_the_step_the_f64_timer_does() {
+        // The original's timer: f64 additions of dt·rate, `timer > lockout`.
+        for (step, lockout) in [
+            (0.05, 5.0),
+            (50.0, 5.0),
+            (0.1, 5.0),
+            (0.05, 2.5),
+            (0.3, 7.0),
+        ] {
+            let mut t64 = 0.0f64;
+            let n64 = (1..).find(|_| {
+                t64 += step;
+                t64 > lockout
+            });
+            let l = TimerLockout::new(step, lockout);
+            let mut t32 = 0.0f32;
+            let n32 = (1..100_000).find(|_| {
+                t32 = (t32 + l.step).min(l.cap);
+                t32 > l.threshold
+            });
+            assert_eq!(n32, n64, "step {step} ms against {lockout} ms");
+        }
+        // The Brian 2 ports' 0.05 ms steps: 100 f32 additions exceed 5 ms
+        // (5.000001), 100 f64 additions do not; the lock-out lasts 101 steps.
+        let mut t = 0.0f32;
+        for _ in 0..100 {
+            t += 0.05f64 as f32;
+        }
+        assert!(t > 5.0);
+        let l = TimerLockout::new(0.05, 5.0);
+        let (mut t, mut n) = (0.0f32, 0);
+        while t <= l.threshold {
+            t = (t + l.step).min(l.cap);
+            n += 1;
+        }
+        assert_eq!(n, 101);
     }
 
     #[test]
