@@ -51,11 +51,15 @@ lint:
 doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps
 
-## unit: the test suite, then the kernel tests again on the portable
-## (non-AVX2) copies of the kernels
+## unit: the test suite (on the widest SIMD copies of the kernels the CPU
+## has), then the kernel and network tests again on the AVX2 and on the
+## portable copies (STDP_SIMD caps the level; on a CPU without AVX-512 the
+## first two runs are the same)
+KERNEL_TESTS = --lib --test golden --test paths --test properties --test numerics
 unit:
 	$(CARGO) test --release
-	STDP_SIMD=baseline $(CARGO) test --release --lib --test golden --test paths --test properties
+	STDP_SIMD=avx2 $(CARGO) test --release $(KERNEL_TESTS) --test diehl_cook
+	STDP_SIMD=baseline $(CARGO) test --release $(KERNEL_TESTS)
 
 ## icount-check: instruction counts of the hot paths (Valgrind's callgrind,
 ## examples/icount.rs) against benches/budgets.toml: fails when an id exceeds its

@@ -7,7 +7,10 @@
 //! - `test_example/{400,1600,6400}`: frozen (labelling and test presentations);
 //! - `train_example_2threads/{1600,6400}`, `test_example_2threads/{1600,6400}`:
 //!   the same on two threads;
-//! - `train_example_exp_stdp/{400,1600}`: learning with the seed's rule.
+//! - `train_example_exp_stdp/{400,1600}`: learning with the seed's rule;
+//! - `frozen_blocks_2threads/{400,1600,6400}`: frozen presentations as the
+//!   runs make them (`network::frozen`), two blocks of 8 examples side by
+//!   side on two threads; per example: the time / 16.
 //!
 //! Each network is first trained on a few hundred examples (fewer at 6400)
 //! so that thresholds and weights are past their initial transient.
@@ -16,6 +19,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use stdp_harness::data::mnist::{Mnist, Split, bundled_dir, load};
 use stdp_harness::network::diehl_cook::{DcParams, DiehlCook, Plasticity};
+use stdp_harness::network::frozen::{FrozenJob, FrozenPhase, frozen_stream};
 use stdp_harness::synapse::exp_stdp::ExpStdpParams;
 
 fn sizes() -> Vec<usize> {
@@ -74,6 +78,30 @@ fn network(c: &mut Criterion) {
                     net.present(train.image(k % train.len()), false)
                         .expect("present");
                     k += 1;
+                })
+            });
+        }
+        if n >= 400 {
+            let mut round = 0u32;
+            g.bench_function(format!("frozen_blocks_2threads/{n}"), |b| {
+                b.iter(|| {
+                    let blocks: Vec<Vec<FrozenJob>> = (0..2u32)
+                        .map(|blk| {
+                            (0..8u32)
+                                .map(|e| {
+                                    let index = 16 * round + 8 * blk + e;
+                                    FrozenJob {
+                                        image: train.image(index as usize % train.len()),
+                                        stream: frozen_stream(FrozenPhase::Test, 0, index),
+                                    }
+                                })
+                                .collect()
+                        })
+                        .collect();
+                    net.present_frozen_blocks(&blocks, 2, &|| false, &|_| {})
+                        .expect("present")
+                        .expect("not stopped");
+                    round += 1;
                 })
             });
         }

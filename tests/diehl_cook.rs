@@ -387,3 +387,80 @@ fn the_original_count_window_adds_the_rest_before_each_showing() {
     assert!(carried_total > 0, "some spikes fell in the rests");
     assert_eq!(orig.weights(), pres.weights());
 }
+
+#[test]
+fn frozen_blocks_do_not_depend_on_threads_grouping_or_order() {
+    // A trained 128-neuron network; five blocks of frozen presentations run
+    // on 1, 2 and 3 threads, and each block alone: the same spike counts
+    // (each block starts from the state training left and draws from its
+    // presentations' own streams), and the network's state is untouched.
+    use stdp_harness::network::frozen::{FrozenJob, FrozenPhase, frozen_stream};
+    let train = load(&bundled_dir(), Split::Train).unwrap().truncated(20);
+    let trained = || {
+        let mut p = DcParams::original(128);
+        p.intensity = 4.0;
+        let mut net = DiehlCook::new(p, 3);
+        for k in 0..4 {
+            net.present(train.image(k), true).unwrap();
+        }
+        net
+    };
+    let blocks: Vec<Vec<FrozenJob>> = (0..5)
+        .map(|b| {
+            (0..3)
+                .map(|k| FrozenJob {
+                    image: train.image(4 + 3 * b + k),
+                    stream: frozen_stream(FrozenPhase::Test, 0, (3 * b + k) as u32),
+                })
+                .collect()
+        })
+        .collect();
+    let never = || false;
+    let mut reference = trained();
+    let before = state(&reference);
+    let one = reference
+        .present_frozen_blocks(&blocks, 1, &never, &|_| {})
+        .unwrap()
+        .unwrap();
+    assert_eq!(state(&reference), before, "the state is left as it was");
+    assert!(
+        one.iter()
+            .flatten()
+            .map(|p| p.counts.iter().sum::<u32>())
+            .sum::<u32>()
+            > 0
+    );
+    for threads in [2, 3] {
+        let mut net = trained();
+        net.set_threads(2);
+        let done = std::sync::atomic::AtomicU64::new(0);
+        let got = net
+            .present_frozen_blocks(&blocks, threads, &never, &|k| {
+                done.fetch_add(k, std::sync::atomic::Ordering::Relaxed);
+            })
+            .unwrap()
+            .unwrap();
+        assert_eq!(got, one, "{threads} threads");
+        assert_eq!(done.into_inner(), 15);
+        assert_eq!(state(&net), before);
+        assert_eq!(net.threads(), 2, "the column ranges are put back");
+        assert_eq!(net.stats(), reference.stats(), "the same steps counted");
+    }
+    for (b, block) in blocks.iter().enumerate().rev() {
+        let alone = trained()
+            .present_frozen_blocks(std::slice::from_ref(block), 1, &never, &|_| {})
+            .unwrap()
+            .unwrap();
+        assert_eq!(alone[0], one[b], "block {b} alone");
+    }
+    // A stop abandons the work and leaves the state as it was.
+    let mut net = trained();
+    let polls = std::sync::atomic::AtomicUsize::new(0);
+    let stop = || polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= 4;
+    assert!(
+        net.present_frozen_blocks(&blocks, 2, &stop, &|_| {})
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(state(&net), before);
+}

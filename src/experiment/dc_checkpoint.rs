@@ -221,6 +221,7 @@ pub fn write_dc_checkpoint(
         put(&f, "train_pred", &Array1::from(prog.train_pred.clone()), p)?;
         set_scalar(&f, "has_frozen", u8::from(prog.frozen.is_some()), p)?;
         if let Some(fz) = &prog.frozen {
+            set_scalar(&f, "frozen_block", plan.frozen_block as u64, p)?;
             set_scalar(&f, "frozen_labelled", fz.labelled as u64, p)?;
             let (sums, examples) = fz.rates.to_parts();
             put(&f, "frozen_rate_sums", &Array1::from(sums), p)?;
@@ -355,6 +356,7 @@ pub fn read_dc_checkpoint(
             return Err(bad("since_spike"));
         }
         pop.since_spike = since.to_vec();
+        pop.wake_all();
     }
     net.set_clock_and_stats(
         get_scalar(&f, "clock", path)?,
@@ -381,7 +383,16 @@ pub fn read_dc_checkpoint(
     let window = ClassRates::from_parts(plan.params.n_exc, &sums.to_vec(), &examples.to_vec())
         .ok_or_else(|| bad("monitoring window"))?;
     let has: u8 = get_scalar(&f, "has_assignments", path)?;
-    let frozen = if in_frozen_phase(&f, path)? {
+    // Frozen records of another block layout (or of a build that ran the
+    // frozen phases as one sequence) cannot be continued: the frozen phases
+    // start again from the checkpoint's state (training is kept).
+    let same_blocks = || -> Result<bool> {
+        let has = f
+            .attr_names()
+            .is_ok_and(|n| n.iter().any(|a| a == "frozen_block"));
+        Ok(has && get_scalar::<u64>(&f, "frozen_block", path)? == plan.frozen_block as u64)
+    };
+    let frozen = if in_frozen_phase(&f, path)? && same_blocks()? {
         let sums: Array1<f64> = get_1d(&f, "frozen_rate_sums", path)?;
         let examples: Array1<u64> = get_1d(&f, "frozen_rate_examples", path)?;
         let rates = ClassRates::from_parts(plan.params.n_exc, &sums.to_vec(), &examples.to_vec())

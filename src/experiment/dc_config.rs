@@ -117,6 +117,27 @@ pub struct RawDcConfig {
     /// presentations; `crate::network::ridge`), each > 0.
     #[serde(default = "default_ridge_lambdas")]
     pub ridge_lambdas: Vec<f64>,
+    /// Frozen presentations (labelling, testing) run in blocks of this many
+    /// consecutive examples, each block from the state training left, in
+    /// parallel (`crate::network::frozen`). Left out of the resolved config
+    /// at its default.
+    #[serde(
+        default = "default_frozen_block",
+        skip_serializing_if = "is_default_frozen_block"
+    )]
+    pub frozen_block: usize,
+}
+
+/// Examples per frozen block: 60 blocks in the paper's labelling pass, 10
+/// per test repeat; a new start state for 0.1 % of the presentations.
+pub const DEFAULT_FROZEN_BLOCK: usize = 1000;
+
+fn default_frozen_block() -> usize {
+    DEFAULT_FROZEN_BLOCK
+}
+
+fn is_default_frozen_block(b: &usize) -> bool {
+    *b == DEFAULT_FROZEN_BLOCK
 }
 
 /// The images a run is evaluated on.
@@ -248,6 +269,8 @@ pub struct DcPlan {
     pub spike_timer: String,
     /// The ridge readout's λ grid.
     pub ridge_lambdas: Vec<f64>,
+    /// Examples per frozen block.
+    pub frozen_block: usize,
     /// Resolved config, TOML.
     pub resolved_toml: String,
     /// FNV-1a of `resolved_toml`.
@@ -267,6 +290,7 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
         ("test_examples", raw.test_examples),
         ("test_repeats", raw.test_repeats),
         ("monitor_every", raw.monitor_every),
+        ("frozen_block", raw.frozen_block),
     ] {
         if v == 0 {
             return Err(Error::config(path, key, "0: expected at least 1"));
@@ -471,6 +495,7 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
         integrator: raw.integrator,
         spike_timer: raw.spike_timer,
         ridge_lambdas: raw.ridge_lambdas,
+        frozen_block: raw.frozen_block,
         config_hash: fnv1a_hex(resolved_toml.as_bytes()),
         resolved_toml,
     })

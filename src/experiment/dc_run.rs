@@ -23,6 +23,7 @@ use crate::data::mnist::{Split, load_sized};
 use crate::error::{Error, Result};
 use crate::interrupt;
 use crate::network::diehl_cook::DiehlCook;
+use crate::network::frozen::{FrozenJob, FrozenPhase, frozen_stream};
 use crate::network::readout::{CLASSES, UNASSIGNED, classify};
 use crate::network::ridge::fit_ridge;
 use crate::record::atomic::write_atomically;
@@ -56,10 +57,13 @@ pub struct DcRunOptions {
     pub force: bool,
     /// The command line, stored in the summary.
     pub command: String,
-    /// Threads sharing each step of the network (column ranges of the
-    /// current rayon pool, [`DiehlCook::set_threads`]); 1 on the calling
-    /// thread. The results do not depend on it.
+    /// Threads sharing each training step of the network (column ranges,
+    /// [`DiehlCook::set_threads`]); 1 on the calling thread. The results do
+    /// not depend on it.
     pub threads: usize,
+    /// Threads running the blocks of the frozen phases side by side
+    /// ([`crate::network::frozen`]). The results do not depend on it.
+    pub frozen_threads: usize,
 }
 
 /// The outcome, also written to `summary.json`.
@@ -185,7 +189,7 @@ fn mean_std(xs: &[f64]) -> (f64, f64) {
 pub fn run_dc(
     plan: &DcPlan,
     opts: &DcRunOptions,
-    progress: &dyn Fn(Phase, u64),
+    progress: &(dyn Fn(Phase, u64) + Sync),
 ) -> Result<DcSummary> {
     let out = &opts.out;
     // MNIST first: a missing data set fails before anything in `out` changes.
@@ -260,8 +264,10 @@ pub fn run_dc(
     let (theta_min, theta_max) = (theta[0], theta[theta.len() - 1]);
 
     // Labels from frozen responses to training examples (the paper: all
-    // 60,000), then the test set, `test_repeats` times; checkpointed as
-    // training is (θ and W are frozen; the neurons and the spike trains go on).
+    // 60,000), then the test set, `test_repeats` times: in blocks of
+    // `frozen_block` examples that start from the state training left, on
+    // `frozen_threads` threads (`crate::network::frozen`); checkpointed
+    // after each round of blocks (θ, W and that state do not change).
     let m = plan.test_examples;
     let repeats = plan.test_repeats;
     let mut fz = prog
@@ -270,41 +276,65 @@ pub fn run_dc(
         .unwrap_or_else(|| FrozenProgress::new(n, repeats, m));
     let t1 = Instant::now();
     let frozen_before = fz.seconds;
-    // Saves the state after `done` frozen presentations when one is due or
-    // a stop was requested (then the run ends here).
-    let save = |net: &DiehlCook, prog: &mut TrainProgress, fz: &FrozenProgress, done: usize| {
+    let (block, threads) = (plan.frozen_block, opts.frozen_threads.max(1));
+    // Saves the state after `done` frozen presentations (`before` after
+    // the previous round) when a checkpoint interval was crossed or a stop
+    // was requested, and then ends the run.
+    let save = |net: &DiehlCook,
+                prog: &mut TrainProgress,
+                fz: &FrozenProgress,
+                before: usize,
+                done: usize,
+                stop: bool| {
         let every = plan.checkpoint_every;
-        let stop = interrupt::requested();
-        if stop || (every > 0 && done.is_multiple_of(every)) {
+        if stop || (every > 0 && before / every != done / every) {
             let mut fz = fz.clone();
             fz.seconds = frozen_before + t1.elapsed().as_secs_f64();
             prog.frozen = Some(fz);
             write_dc_checkpoint(&ckpt, plan, net, prog)?;
             prog.frozen = None;
-            if stop {
-                return Err(Error::Interrupted {
-                    checkpoint: ckpt.clone(),
-                });
-            }
+        }
+        if stop {
+            return Err(Error::Interrupted {
+                checkpoint: ckpt.clone(),
+            });
         }
         Ok(())
     };
+    let stop = || interrupt::requested();
     let pool = match plan.evaluate_on {
         Evaluation::Test => train.len(),
         Evaluation::Validation => VALIDATION_START.min(train.len()),
     };
     let start = plan.train_examples + pool - plan.label_examples % pool;
-    if fz.labelled == 0 {
-        net.start_phase();
-    }
     while fz.labelled < plan.label_examples {
-        let i = (start + fz.labelled) % pool;
-        let p = net.present(train.image(i), false)?;
-        fz.rates.add(&p.counts, train.labels[i]);
-        fz.label_counts.push(&p.counts, train.labels[i]);
-        fz.labelled += 1;
-        progress(Phase::Label, 1);
-        save(&net, &mut prog, &fz, fz.labelled)?;
+        // One round: up to `threads` blocks from `fz.labelled` on.
+        let from = fz.labelled;
+        let to = (from + block * threads).min(plan.label_examples);
+        let blocks: Vec<Vec<FrozenJob>> = (from..to)
+            .step_by(block)
+            .map(|b0| {
+                (b0..(b0 + block).min(to))
+                    .map(|k| FrozenJob {
+                        image: train.image((start + k) % pool),
+                        stream: frozen_stream(FrozenPhase::Label, 0, k as u32),
+                    })
+                    .collect()
+            })
+            .collect();
+        let shown =
+            net.present_frozen_blocks(&blocks, threads, &stop, &|k| progress(Phase::Label, k))?;
+        let Some(shown) = shown else {
+            save(&net, &mut prog, &fz, from, from, true)?;
+            continue;
+        };
+        for (k, p) in (from..to).zip(shown.iter().flatten()) {
+            let i = (start + k) % pool;
+            fz.rates.add(&p.counts, train.labels[i]);
+            fz.label_counts.push(&p.counts, train.labels[i]);
+        }
+        fz.labelled = to;
+        save(&net, &mut prog, &fz, from, to, stop())?;
     }
     let assignments = fz.rates.assignments();
     let unassigned = assignments.iter().filter(|&&a| a == UNASSIGNED).count();
@@ -316,20 +346,48 @@ pub fn run_dc(
         fz.ridge = fit_ridge(&fz.label_counts, n, &plan.ridge_lambdas)?;
     }
     let test_labels: Vec<u8> = (0..m).map(|k| eval_set.labels[eval_start + k]).collect();
-    if fz.tested == 0 {
-        net.start_phase();
-    }
     while fz.tested < repeats * m {
-        let (r, k) = (fz.tested / m, fz.tested % m);
-        let p = net.present(eval_set.image(eval_start + k), false)?;
-        fz.predictions[[r, k]] = classify(&assignments, &p.counts);
-        if let Some(fit) = &fz.ridge {
-            fz.ridge_predictions[[r, k]] = fit.readout.classify(&p.counts);
+        // One round: up to `threads` blocks, none across two repeats.
+        let from = fz.tested;
+        let mut blocks: Vec<Vec<FrozenJob>> = Vec::new();
+        let mut to = from;
+        while blocks.len() < threads && to < repeats * m {
+            let (r, k0) = (to / m, to % m);
+            let k1 = (k0 + block).min(m);
+            blocks.push(
+                (k0..k1)
+                    .map(|k| FrozenJob {
+                        image: eval_set.image(eval_start + k),
+                        stream: frozen_stream(FrozenPhase::Test, r as u32, k as u32),
+                    })
+                    .collect(),
+            );
+            to += k1 - k0;
         }
-        fz.test_spikes[[r, k]] = p.counts.iter().sum();
-        fz.tested += 1;
-        progress(Phase::Test, 1);
-        save(&net, &mut prog, &fz, plan.label_examples + fz.tested)?;
+        let shown =
+            net.present_frozen_blocks(&blocks, threads, &stop, &|k| progress(Phase::Test, k))?;
+        let before = plan.label_examples + from;
+        let Some(shown) = shown else {
+            save(&net, &mut prog, &fz, before, before, true)?;
+            continue;
+        };
+        for (e, p) in (from..to).zip(shown.iter().flatten()) {
+            let (r, k) = (e / m, e % m);
+            fz.predictions[[r, k]] = classify(&assignments, &p.counts);
+            if let Some(fit) = &fz.ridge {
+                fz.ridge_predictions[[r, k]] = fit.readout.classify(&p.counts);
+            }
+            fz.test_spikes[[r, k]] = p.counts.iter().sum();
+        }
+        fz.tested = to;
+        save(
+            &net,
+            &mut prog,
+            &fz,
+            before,
+            plan.label_examples + to,
+            stop(),
+        )?;
     }
     let TrainProgress {
         showings,

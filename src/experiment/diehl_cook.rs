@@ -84,6 +84,7 @@ impl Experiment for DiehlCookMnist {
                 force: ctx.force,
                 command: ctx.command.clone(),
                 threads: ctx.threads,
+                frozen_threads: ctx.threads,
             },
             &|_, _| {},
         )?;

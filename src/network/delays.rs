@@ -81,6 +81,19 @@ impl InputDelays {
         })
     }
 
+    /// A copy for propagation only: the same delays and pending
+    /// conductance, without the transposed table (read by learning only).
+    pub fn propagation_copy(&self) -> Self {
+        InputDelays {
+            n_in: self.n_in,
+            n: self.n,
+            steps: self.steps.clone(),
+            steps_t: Vec::new(),
+            slots: self.slots,
+            pending: self.pending.clone(),
+        }
+    }
+
     /// Delay of synapse `(i, j)`, steps.
     pub fn delay(&self, i: usize, j: usize) -> usize {
         usize::from(self.steps[i * self.n + j])
@@ -227,13 +240,13 @@ impl DelayRing<'_> {
         let base = (t % slots as u64) as usize;
         let stride = self.pending.stride_of(Axis(0)) as usize;
         let ring = self.pending.as_mut_ptr();
+        let blocks = if inputs.is_empty() { 0 } else { width };
         // Per block of columns `c0..`: where a delay of `d` steps lands this
         // step, the ring row's element of column `c0`, indexed by the u8
         // delay (no bounds test in the loop): per synapse one delay byte,
         // one table entry and the add. Only the first `slots` entries are
         // written (and ever read).
         let mut at = [MaybeUninit::<*mut f32>::uninit(); 256];
-        let blocks = if inputs.is_empty() { 0 } else { width };
         for c0 in (0..blocks).step_by(BLOCK) {
             let c1 = (c0 + BLOCK).min(width);
             let mut slot = base;
@@ -255,6 +268,12 @@ impl DelayRing<'_> {
                 unsafe { scatter_row(&at, wr, dr) };
             }
         }
+        self.deliver(base, ge);
+    }
+
+    /// What is due in the step of ring row `base` is added to `ge` and the row emptied.
+    fn deliver(&mut self, base: usize, ge: &mut [f32]) {
+        let width = self.pending.ncols();
         let due = self
             .pending
             .row_mut(base)

@@ -166,6 +166,8 @@ impl DcParams {
 enum Rule {
     Dc(Box<DcStdp>),
     Exp(Box<ExpRule>),
+    /// A copy for frozen presentations only ([`DiehlCook::present_frozen_blocks`]).
+    Frozen,
 }
 
 /// State of the seed's rule inside the network.
@@ -202,6 +204,9 @@ pub struct DiehlCook {
     pub inh: LifPopulation,
     rule: Rule,
     rng: ChaCha8Rng,
+    /// The seed of the network's streams (frozen presentations draw from
+    /// their own streams of it, [`frozen_stream`]).
+    seed: u64,
     train: SpikeTrain,
     exc_spikes: Vec<u32>,
     inh_spikes: Vec<u32>,
@@ -220,6 +225,17 @@ pub struct DiehlCook {
     scratch: Vec<TileScratch>,
     /// The threads that step the ranges (none for one range).
     team: Option<Team>,
+}
+
+/// The variables a frozen presentation changes (see [`DiehlCook::frozen_state`]).
+#[derive(Clone, Debug)]
+pub(super) struct FrozenState {
+    exc: LifPopulation,
+    inh: LifPopulation,
+    inh_spikes: Vec<u32>,
+    pending: Option<Vec<f32>>,
+    carried: Vec<u32>,
+    t: u64,
 }
 
 /// Health counters of a run (see the module docs of [`crate::neuron::lif`]).
@@ -301,6 +317,7 @@ impl DiehlCook {
             w,
             rule,
             rng,
+            seed: delay_seed,
             train: SpikeTrain::default(),
             exc_spikes: Vec::new(),
             inh_spikes: Vec::new(),
@@ -385,6 +402,7 @@ impl DiehlCook {
                 r.x_pre.iter().copied().collect(),
                 r.x_post.iter().copied().collect(),
             ],
+            Rule::Frozen => return None,
         };
         if let Some(d) = &self.delays {
             v.push(d.pending().to_vec());
@@ -407,6 +425,7 @@ impl DiehlCook {
                 l
             }
             Rule::Exp(r) => vec![r.x_pre.len(), r.x_post.len()],
+            Rule::Frozen => return false,
         };
         if let Some(d) = &self.delays {
             lens.push(d.pending().len());
@@ -437,6 +456,7 @@ impl DiehlCook {
                     .zip(&traces[1])
                     .for_each(|(d, &s)| *d = s);
             }
+            Rule::Frozen => return false,
         }
         true
     }
@@ -455,6 +475,69 @@ impl DiehlCook {
         }
         self.carried.copy_from_slice(c);
         true
+    }
+
+    /// A copy for frozen presentations ([`crate::network::frozen`]): the same
+    /// weights, θ, delays and state, one column range, no plasticity state.
+    pub(super) fn frozen_copy(&self) -> DiehlCook {
+        DiehlCook {
+            params: self.params,
+            w: self.w.clone(),
+            exc: self.exc.clone(),
+            inh: self.inh.clone(),
+            rule: Rule::Frozen,
+            rng: self.rng.clone(),
+            seed: self.seed,
+            train: SpikeTrain::default(),
+            exc_spikes: Vec::new(),
+            inh_spikes: self.inh_spikes.clone(),
+            delays: self.delays.as_ref().map(InputDelays::propagation_copy),
+            col_scale: Vec::new(),
+            carried: self.carried.clone(),
+            t: self.t,
+            stats: self.stats,
+            bounds: vec![0, self.params.n_exc],
+            scratch: vec![TileScratch::default()],
+            team: None,
+        }
+    }
+
+    /// Every variable a frozen presentation changes (neurons, pending
+    /// conductance, clock, carried spikes), to start blocks from.
+    pub(super) fn frozen_state(&self) -> FrozenState {
+        FrozenState {
+            exc: self.exc.clone(),
+            inh: self.inh.clone(),
+            inh_spikes: self.inh_spikes.clone(),
+            pending: self.delays.as_ref().map(|d| d.pending().to_vec()),
+            carried: self.carried.clone(),
+            t: self.t,
+        }
+    }
+
+    /// Puts back a [`frozen_state`](Self::frozen_state).
+    pub(super) fn restore_frozen_state(&mut self, s: &FrozenState) {
+        self.exc.clone_from(&s.exc);
+        self.inh.clone_from(&s.inh);
+        self.inh_spikes.clone_from(&s.inh_spikes);
+        if let (Some(d), Some(p)) = (&mut self.delays, &s.pending) {
+            d.set_pending(p);
+        }
+        self.t = s.t;
+        self.carried.clone_from(&s.carried);
+    }
+
+    /// A frozen presentation with its spike trains from the network seed's
+    /// stream `stream` ([`crate::network::frozen::frozen_stream`]).
+    pub(super) fn present_on_stream(&mut self, image: &[u8], stream: u64) -> Result<Presentation> {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        rng.set_stream(stream);
+        self.present_with(image, false, &mut rng)
+    }
+
+    /// Replaces the health counters, returning the old ones.
+    pub(super) fn swap_stats(&mut self, stats: DcStats) -> DcStats {
+        std::mem::replace(&mut self.stats, stats)
     }
 
     /// Starts a new phase (labelling, testing): no rest spikes are carried
@@ -506,6 +589,23 @@ impl DiehlCook {
     /// `learning` turns on plasticity, θ adaptation and the weight
     /// normalisation.
     pub fn present(&mut self, image: &[u8], learning: bool) -> Result<Presentation> {
+        let mut rng = std::mem::replace(&mut self.rng, ChaCha8Rng::from_seed([0; 32]));
+        let shown = self.present_with(image, learning, &mut rng);
+        self.rng = rng;
+        shown
+    }
+
+    /// [`present`](Self::present) with the spike trains drawn from `rng`.
+    fn present_with(
+        &mut self,
+        image: &[u8],
+        learning: bool,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Presentation> {
+        debug_assert!(
+            !(learning && matches!(self.rule, Rule::Frozen)),
+            "a frozen copy does not learn"
+        );
         let p = self.params;
         let (n_present, n_rest) = (p.steps(p.present_ms), p.steps(p.rest_ms));
         let mut intensity = p.intensity;
@@ -522,7 +622,7 @@ impl DiehlCook {
                 intensity,
                 n_present,
                 f64::from(p.dt_ms),
-                &mut self.rng,
+                rng,
                 &mut train,
             );
             counts.fill(0);
@@ -541,6 +641,7 @@ impl DiehlCook {
             }
             self.carried = rest;
             self.flush_inhibition();
+            self.inh.catch_up(self.t);
             let total: u32 = counts.iter().sum();
             if total >= p.min_spikes || showings > p.max_retries {
                 return Ok(Presentation { counts, showings });
@@ -729,7 +830,7 @@ impl DiehlCook {
     fn learn_exp(&mut self, inputs: &[u32]) -> Result<()> {
         let mut w: ArrayViewMut2<f32> = self.w.view_mut();
         match &mut self.rule {
-            Rule::Dc(_) => {}
+            Rule::Dc(_) | Rule::Frozen => {}
             Rule::Exp(r) => {
                 let ExpRule {
                     params,
@@ -846,7 +947,9 @@ impl Tile<'_> {
         sc.clamped = self
             .exc
             .step(p.dt_ms, p.integrator, s.learning, &mut sc.exc)
-            + self.inh.step(p.dt_ms, p.integrator, false, &mut sc.inh);
+            + self
+                .inh
+                .step_quiet(p.dt_ms, p.integrator, false, s.t, &mut sc.inh);
         match (&mut self.ring, s.tables) {
             (Some(ring), Some(tables)) => {
                 ring.propagate(s.t, s.inputs, &self.w.view(), tables, self.exc.ge);
@@ -863,7 +966,9 @@ impl Tile<'_> {
             }
         }
         for &j in &sc.exc {
-            self.inh.ge[j as usize - first] += p.w_ei;
+            let l = j as usize - first;
+            self.inh.wake(l, s.t);
+            self.inh.ge[l] += p.w_ei;
         }
         if let Some(c) = &mut self.counts {
             for &j in &sc.exc {

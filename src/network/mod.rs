@@ -2,5 +2,6 @@
 
 pub mod delays;
 pub mod diehl_cook;
+pub mod frozen;
 pub mod readout;
 pub mod ridge;

@@ -217,7 +217,18 @@ pub struct LifPopulation {
     pub timer: Vec<f32>,
     /// Steps since each neuron's last spike ([`NEVER_SPIKED`] before the first).
     pub since_spike: Vec<u32>,
+    /// Per block of [`QUIET_BLOCK`] neurons, for [`LifSlice::step_quiet`]:
+    /// [`ACTIVE`] while the block is stepped, else the first step it skipped
+    /// (its ages lag by the steps skipped since; [`LifPopulation::catch_up`]).
+    quiet_since: Vec<u64>,
 }
+
+/// Neurons per block of [`LifSlice::step_quiet`] (ranges of a split start at
+/// multiples of it).
+pub const QUIET_BLOCK: usize = 64;
+
+/// A block of [`LifSlice::step_quiet`] that is stepped.
+const ACTIVE: u64 = u64::MAX;
 
 /// One step of the membrane and the conductances, by exponential Euler
 /// (`exponential`: `v ← v∞ + (v − v∞)·e^(−dt(1+ge+gi)/τ_m)`) or forward
@@ -490,7 +501,28 @@ impl LifPopulation {
             theta: vec![theta0; n],
             timer: vec![0.0; n],
             since_spike: vec![NEVER_SPIKED; n],
+            quiet_since: vec![ACTIVE; n.div_ceil(QUIET_BLOCK)],
         }
+    }
+
+    /// Brings the ages of the quiet blocks of [`LifSlice::step_quiet`] up to
+    /// `t`, the number of steps taken so far (the blocks stay quiet), so that
+    /// every state variable is exact (checkpoints, inspection).
+    pub fn catch_up(&mut self, t: u64) {
+        for (b, q) in self.quiet_since.iter_mut().enumerate() {
+            if *q != ACTIVE {
+                let lo = b * QUIET_BLOCK;
+                let hi = (lo + QUIET_BLOCK).min(self.since_spike.len());
+                age_by(&mut self.since_spike[lo..hi], t - *q);
+                *q = t;
+            }
+        }
+    }
+
+    /// Steps every block from the next step on, taking the ages as they are
+    /// (after the state was set from outside, e.g. restored from a checkpoint).
+    pub fn wake_all(&mut self) {
+        self.quiet_since.fill(ACTIVE);
     }
 
     /// Number of neurons.
@@ -529,6 +561,7 @@ impl LifPopulation {
             theta: &mut self.theta,
             timer: &mut self.timer,
             since_spike: &mut self.since_spike,
+            quiet_since: &mut self.quiet_since,
         }
     }
 
@@ -539,30 +572,43 @@ impl LifPopulation {
     /// [`step`](Self::step).
     pub fn split(&mut self, bounds: &[usize]) -> Vec<LifSlice<'_>> {
         let (params, adaptive) = (self.params, self.adaptive);
+        let n = self.v.len();
         let v = split_ranges(&mut self.v, bounds);
         let ge = split_ranges(&mut self.ge, bounds);
         let gi = split_ranges(&mut self.gi, bounds);
         let theta = split_ranges(&mut self.theta, bounds);
         let timer = split_ranges(&mut self.timer, bounds);
         let since = split_ranges(&mut self.since_spike, bounds);
+        assert!(
+            bounds
+                .iter()
+                .all(|&b| b == n || b.is_multiple_of(QUIET_BLOCK)),
+            "ranges start at whole quiet blocks"
+        );
+        let block_bounds: Vec<usize> = bounds.iter().map(|b| b.div_ceil(QUIET_BLOCK)).collect();
+        let quiet = split_ranges(&mut self.quiet_since, &block_bounds);
         v.into_iter()
             .zip(ge)
             .zip(gi)
             .zip(theta)
             .zip(timer)
             .zip(since)
+            .zip(quiet)
             .zip(bounds)
             .map(
-                |((((((v, ge), gi), theta), timer), since_spike), &first)| LifSlice {
-                    params,
-                    adaptive,
-                    first,
-                    v,
-                    ge,
-                    gi,
-                    theta,
-                    timer,
-                    since_spike,
+                |(((((((v, ge), gi), theta), timer), since_spike), quiet_since), &first)| {
+                    LifSlice {
+                        params,
+                        adaptive,
+                        first,
+                        v,
+                        ge,
+                        gi,
+                        theta,
+                        timer,
+                        since_spike,
+                        quiet_since,
+                    }
                 },
             )
             .collect()
@@ -606,20 +652,22 @@ pub struct LifSlice<'a> {
     pub timer: &'a mut [f32],
     /// Steps since each neuron's last spike.
     pub since_spike: &'a mut [u32],
+    /// The range's blocks' [`LifPopulation::quiet_since`].
+    quiet_since: &'a mut [u64],
+}
+
+/// `age += steps` for every age, saturating as the step's `age + 1` does.
+fn age_by(ages: &mut [u32], steps: u64) {
+    let k = u32::try_from(steps).unwrap_or(u32::MAX);
+    for a in ages {
+        *a = a.saturating_add(k);
+    }
 }
 
 impl LifSlice<'_> {
-    /// [`LifPopulation::step`] for this range; spikes are appended as
-    /// population indices.
-    pub fn step(
-        &mut self,
-        dt: f32,
-        integrator: Integrator,
-        learning: bool,
-        spikes: &mut Vec<u32>,
-    ) -> u32 {
+    /// The constants of a threshold pass at `dt` (see [`threshold_generic`]).
+    fn threshold_rule(&self, dt: f32, learning: bool) -> ThresholdRule {
         let p = self.params;
-        let exponential = integrator == Integrator::ExponentialEuler;
         let r = RefractorySteps::new(&p, dt);
         let (decay_theta, offset, timer, grow) = match self.adaptive {
             Some(a) => (
@@ -634,7 +682,7 @@ impl LifSlice<'_> {
             ),
             None => (0.0, 0.0, TimerLockout::NONE, 0.0),
         };
-        let c = ThresholdRule {
+        ThresholdRule {
             base: f64::from(p.v_thresh) - offset,
             v_reset: p.v_reset,
             decay_theta,
@@ -645,7 +693,60 @@ impl LifSlice<'_> {
             allowed: r.allowed,
             hold: r.hold,
             clamp: r.clamp,
+        }
+    }
+
+    /// Neurons `a..b` of the range, one step: the membrane pass then the
+    /// threshold pass, spikes appended as population indices. Returns the
+    /// clamped count and the spike count.
+    fn step_chunk(
+        &mut self,
+        a: usize,
+        b: usize,
+        dt: f32,
+        exponential: bool,
+        c: &ThresholdRule,
+        spikes: &mut Vec<u32>,
+    ) -> (u32, u32) {
+        let v = &mut self.v[a..b];
+        let clamped = integrate(
+            v,
+            &mut self.ge[a..b],
+            &mut self.gi[a..b],
+            &self.params,
+            dt,
+            exponential,
+        );
+        let since = &mut self.since_spike[a..b];
+        let fired = if self.adaptive.is_some() {
+            threshold_adaptive(v, since, &mut self.theta[a..b], &mut self.timer[a..b], c)
+        } else {
+            threshold_fixed(v, since, &mut self.timer[a..b], c)
         };
+        if fired > 0 {
+            let first = (self.first + a) as u32;
+            spikes.extend(
+                since
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &age)| age == 0)
+                    .map(|(k, _)| first + k as u32),
+            );
+        }
+        (clamped, fired)
+    }
+
+    /// [`LifPopulation::step`] for this range; spikes are appended as
+    /// population indices.
+    pub fn step(
+        &mut self,
+        dt: f32,
+        integrator: Integrator,
+        learning: bool,
+        spikes: &mut Vec<u32>,
+    ) -> u32 {
+        let exponential = integrator == Integrator::ExponentialEuler;
+        let c = self.threshold_rule(dt, learning);
         // Both passes chunk by chunk, so that a chunk's state is still in
         // L1 for the threshold pass (the same per-neuron arithmetic as two
         // passes over the whole range).
@@ -653,34 +754,93 @@ impl LifSlice<'_> {
         let n = self.v.len();
         for a in (0..n).step_by(STEP_CHUNK) {
             let b = (a + STEP_CHUNK).min(n);
-            let v = &mut self.v[a..b];
-            clamped += integrate(
-                v,
-                &mut self.ge[a..b],
-                &mut self.gi[a..b],
-                &p,
-                dt,
-                exponential,
-            );
-            let since = &mut self.since_spike[a..b];
-            let fired = if self.adaptive.is_some() {
-                threshold_adaptive(v, since, &mut self.theta[a..b], &mut self.timer[a..b], &c)
-            } else {
-                threshold_fixed(v, since, &mut self.timer[a..b], &c)
-            };
-            if fired > 0 {
-                let first = (self.first + a) as u32;
-                spikes.extend(
-                    since
+            clamped += self.step_chunk(a, b, dt, exponential, &c, spikes).0;
+        }
+        clamped
+    }
+
+    /// Step `t` (the steps taken before it) of the range as [`step`](Self::step)
+    /// does, skipping the blocks of [`QUIET_BLOCK`] neurons that are quiet: a
+    /// block whose last step changed nothing but its neurons' ages (no
+    /// conductance, every membrane at the fixed point of its f32 update, θ
+    /// and timers unchanged, every neuron past its refractory rules) would
+    /// map its state to itself on every step until an input arrives, so
+    /// skipping it is exact; its ages are caught up when it wakes
+    /// ([`wake`](Self::wake)) or on [`LifPopulation::catch_up`]. Any write
+    /// to a neuron's state from outside must go through `wake` first. The
+    /// inhibitory population of the Diehl & Cook network is quiet except
+    /// for the few hundred steps after each excitatory spike.
+    pub fn step_quiet(
+        &mut self,
+        dt: f32,
+        integrator: Integrator,
+        learning: bool,
+        t: u64,
+        spikes: &mut Vec<u32>,
+    ) -> u32 {
+        let exponential = integrator == Integrator::ExponentialEuler;
+        let c = self.threshold_rule(dt, learning);
+        // Past this age every refractory rule lets the neuron be.
+        let settled_age = c.allowed.max(c.clamp).max(c.hold.saturating_add(1)).max(1);
+        let n = self.v.len();
+        let mut clamped = 0;
+        let mut before_v = [0f32; QUIET_BLOCK];
+        let mut before_timer = [0f32; QUIET_BLOCK];
+        let mut before_theta = [0f64; QUIET_BLOCK];
+        for blk in 0..self.quiet_since.len() {
+            if self.quiet_since[blk] != ACTIVE {
+                continue;
+            }
+            let (a, b) = (blk * QUIET_BLOCK, ((blk + 1) * QUIET_BLOCK).min(n));
+            let w = b - a;
+            before_v[..w].copy_from_slice(&self.v[a..b]);
+            before_timer[..w].copy_from_slice(&self.timer[a..b]);
+            let adaptive = self.adaptive.is_some();
+            if adaptive {
+                before_theta[..w].copy_from_slice(&self.theta[a..b]);
+            }
+            let (cl, fired) = self.step_chunk(a, b, dt, exponential, &c, spikes);
+            clamped += cl;
+            let quiet = fired == 0
+                && cl == 0
+                && self.ge[a..b].iter().all(|&g| g == 0.0)
+                && self.gi[a..b].iter().all(|&g| g == 0.0)
+                && self.since_spike[a..b].iter().all(|&s| s >= settled_age)
+                && same_bits(&self.v[a..b], &before_v[..w])
+                && same_bits(&self.timer[a..b], &before_timer[..w])
+                && (!adaptive
+                    || self.theta[a..b]
                         .iter()
-                        .enumerate()
-                        .filter(|&(_, &age)| age == 0)
-                        .map(|(k, _)| first + k as u32),
-                );
+                        .zip(&before_theta[..w])
+                        .all(|(x, y)| x.to_bits() == y.to_bits()));
+            if quiet {
+                self.quiet_since[blk] = t + 1;
             }
         }
         clamped
     }
+
+    /// Before step `t`'s input reaches neuron `local` (an index into the
+    /// range) from outside: its block is stepped again from step `t + 1`,
+    /// with its ages caught up over the steps it skipped ([`step_quiet`](Self::step_quiet)).
+    #[inline]
+    pub fn wake(&mut self, local: usize, t: u64) {
+        let blk = local / QUIET_BLOCK;
+        let q = self.quiet_since[blk];
+        if q != ACTIVE {
+            let (a, b) = (
+                blk * QUIET_BLOCK,
+                ((blk + 1) * QUIET_BLOCK).min(self.v.len()),
+            );
+            age_by(&mut self.since_spike[a..b], t + 1 - q);
+            self.quiet_since[blk] = ACTIVE;
+        }
+    }
+}
+
+/// Whether two f32 slices hold the same bits.
+fn same_bits(a: &[f32], b: &[f32]) -> bool {
+    a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
 }
 
 #[cfg(test)]
@@ -698,6 +858,56 @@ mod tests {
             }
         }
         times
+    }
+
+    #[test]
+    fn skipping_quiet_blocks_gives_the_state_of_stepping_every_neuron() {
+        // Sparse kicks, as excitatory spikes give the inhibitory population,
+        // and dense ones, for both populations and both integrators: after
+        // every step (ages caught up) the state equals the fully stepped one
+        // bit for bit, and the spikes are the same.
+        use rand::{Rng, SeedableRng};
+        for (params, adaptive, rate) in [
+            (LifParams::DC_INHIBITORY, None, 0.002),
+            (LifParams::DC_INHIBITORY, None, 0.2),
+            (LifParams::DC_EXCITATORY, Some(AdaptiveThreshold::DC), 0.01),
+        ] {
+            for integrator in [Integrator::Euler, Integrator::ExponentialEuler] {
+                let n = 200;
+                let mut full = LifPopulation::new(n, params, adaptive);
+                let mut quiet = full.clone();
+                let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+                let mut skipped = 0usize;
+                for t in 0..3000u64 {
+                    let learning = t % 1000 < 700;
+                    let (mut s1, mut s2) = (Vec::new(), Vec::new());
+                    let c1 = full.step(0.5, integrator, learning, &mut s1);
+                    let c2 = quiet
+                        .whole()
+                        .step_quiet(0.5, integrator, learning, t, &mut s2);
+                    assert_eq!((c1, &s1), (c2, &s2), "step {t}");
+                    skipped += quiet.quiet_since.iter().filter(|&&q| q != ACTIVE).count();
+                    for j in 0..n {
+                        if rng.random::<f64>() < rate {
+                            let g = 12.0 * rng.random::<f32>();
+                            full.ge[j] += g;
+                            quiet.whole().wake(j, t);
+                            quiet.ge[j] += g;
+                        }
+                    }
+                    let mut caught = quiet.clone();
+                    caught.catch_up(t + 1);
+                    assert_eq!(caught.v, full.v, "step {t}");
+                    assert_eq!(caught.ge, full.ge);
+                    assert_eq!(caught.theta, full.theta);
+                    assert_eq!(caught.timer, full.timer);
+                    assert_eq!(caught.since_spike, full.since_spike, "step {t}");
+                }
+                if rate < 0.01 && adaptive.is_none() {
+                    assert!(skipped > 0, "{integrator:?}: quiet blocks were skipped");
+                }
+            }
+        }
     }
 
     #[test]

@@ -81,47 +81,147 @@ fn depress_body<const FMA: bool>(row: &mut [f32], post1: &[f32], nu: f32, w_max:
 crate::math::simd::dispatch!(fn depress(row: &mut [f32], post1: &[f32], nu: f32, w_max: f32) => depress_body);
 
 /// Depression of one delayed row for the neurons that did not spike since
-/// the input spike: `row[j] −= ν·(post1_then[j]·k_d[j])`, clipped to
-/// `[0, w_max]`, where `post1_then` is `post1` at emission and `k_d[j] =
-/// e^(−d_ij·dt/τ_post1)` its decay over the synapse's delay; lanes with
-/// `skip[j] != 0` (neurons that spiked since) are left alone.
+/// the input spike: `row[j] −= ν·(post1_then[j]·k[d[j]])`, clipped to
+/// `[0, w_max]`, where `post1_then` is `post1` at emission, `d[j]` the
+/// synapse's delay in steps and `k[d] = e^(−d·dt/τ_post1)` the trace's
+/// decay over it (a table of [`DECAY_TABLE`] entries, one per possible
+/// delay); lanes with `skip[j] != 0` (neurons that spiked since) are left
+/// alone.
 #[inline(always)]
 fn depress_factored_body<const FMA: bool>(
     row: &mut [f32],
-    k_d: &[f32],
+    d: &[u8],
+    k: &[f32; DECAY_TABLE],
     post1_then: &[f32],
     skip: &[u8],
     nu: f32,
     w_max: f32,
 ) {
     let n = row.len();
-    let (k_d, post1_then, skip) = (&k_d[..n], &post1_then[..n], &skip[..n]);
+    let (d, post1_then, skip) = (&d[..n], &post1_then[..n], &skip[..n]);
     for j in 0..n {
         let x = row[j];
-        let y = (x - nu * (post1_then[j] * k_d[j])).clamp(0.0, w_max);
+        let y = (x - nu * (post1_then[j] * k[usize::from(d[j])])).clamp(0.0, w_max);
         row[j] = if skip[j] != 0 { x } else { y };
     }
 }
 
-crate::math::simd::dispatch!(fn depress_factored(row: &mut [f32], k_d: &[f32], post1_then: &[f32], skip: &[u8], nu: f32, w_max: f32) => depress_factored_body);
+crate::math::simd::dispatch!(fn depress_factored(row: &mut [f32], d: &[u8], k: &[f32; DECAY_TABLE], post1_then: &[f32], skip: &[u8], nu: f32, w_max: f32) => depress_factored_body);
 
 /// As [`depress_factored_body`] for every lane (no neuron spiked since).
 #[inline(always)]
 fn depress_factored_all_body<const FMA: bool>(
     row: &mut [f32],
-    k_d: &[f32],
+    d: &[u8],
+    k: &[f32; DECAY_TABLE],
     post1_then: &[f32],
     nu: f32,
     w_max: f32,
 ) {
     let n = row.len();
-    let (k_d, post1_then) = (&k_d[..n], &post1_then[..n]);
+    let (d, post1_then) = (&d[..n], &post1_then[..n]);
     for j in 0..n {
-        row[j] = (row[j] - nu * (post1_then[j] * k_d[j])).clamp(0.0, w_max);
+        row[j] = (row[j] - nu * (post1_then[j] * k[usize::from(d[j])])).clamp(0.0, w_max);
     }
 }
 
-crate::math::simd::dispatch!(fn depress_factored_all(row: &mut [f32], k_d: &[f32], post1_then: &[f32], nu: f32, w_max: f32) => depress_factored_all_body);
+crate::math::simd::dispatch!(fn depress_factored_all(row: &mut [f32], d: &[u8], k: &[f32; DECAY_TABLE], post1_then: &[f32], nu: f32, w_max: f32) => depress_factored_all_body);
+
+/// [`depress_factored_body`] (`skip`: `Some`) or [`depress_factored_all_body`]
+/// (`None`) with AVX-512, for delays below 32: the decay factors come from
+/// the table's first 32 entries held in two registers (`vpermt2ps` by the
+/// delay bytes) instead of one load per synapse. The same arithmetic per
+/// lane, so bitwise the same row.
+///
+/// # Safety
+/// The CPU has AVX-512 F and BW; every delay in `d[..row.len()]` is below 32;
+/// `d`, `post1_then` (and `skip`) are at least as long as `row`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+unsafe fn depress_table_avx512(
+    row: &mut [f32],
+    d: &[u8],
+    k: &[f32; DECAY_TABLE],
+    post1_then: &[f32],
+    skip: Option<&[u8]>,
+    nu: f32,
+    w_max: f32,
+) {
+    use std::arch::x86_64::*;
+    let n = row.len();
+    assert!(d.len() >= n && post1_then.len() >= n && skip.is_none_or(|s| s.len() >= n));
+    let scalar = |j: usize, row: &mut [f32]| {
+        let x = row[j];
+        let y = (x - nu * (post1_then[j] * k[usize::from(d[j])])).clamp(0.0, w_max);
+        row[j] = if skip.is_some_and(|s| s[j] != 0) {
+            x
+        } else {
+            y
+        };
+    };
+    // SAFETY: the lengths are checked above; loads of 16 lanes stay below `n`.
+    unsafe {
+        let lo = _mm512_loadu_ps(k.as_ptr());
+        let hi = _mm512_loadu_ps(k.as_ptr().add(16));
+        let (nu_v, zero, top) = (
+            _mm512_set1_ps(nu),
+            _mm512_setzero_ps(),
+            _mm512_set1_ps(w_max),
+        );
+        let mut j = 0;
+        while j + 16 <= n {
+            let dd = _mm512_cvtepu8_epi32(_mm_loadu_si128(d.as_ptr().add(j).cast()));
+            let kd = _mm512_permutex2var_ps(lo, dd, hi);
+            let x = _mm512_loadu_ps(row.as_ptr().add(j));
+            let p = _mm512_mul_ps(_mm512_loadu_ps(post1_then.as_ptr().add(j)), kd);
+            let y = _mm512_sub_ps(x, _mm512_mul_ps(nu_v, p));
+            let y = _mm512_min_ps(_mm512_max_ps(y, zero), top);
+            let y = match skip {
+                Some(s) => {
+                    let sk = _mm_loadu_si128(s.as_ptr().add(j).cast());
+                    let keep = _mm_test_epi8_mask(sk, sk);
+                    _mm512_mask_blend_ps(keep, y, x)
+                }
+                None => y,
+            };
+            _mm512_storeu_ps(row.as_mut_ptr().add(j), y);
+            j += 16;
+        }
+        for j in j..n {
+            scalar(j, row);
+        }
+    }
+}
+
+/// Depression of one delayed row (see [`depress_factored_body`]; `skip`
+/// `None`: every lane), on the widest path the CPU has.
+#[allow(clippy::too_many_arguments)]
+fn depress_delayed(
+    row: &mut [f32],
+    d: &[u8],
+    k: &[f32; DECAY_TABLE],
+    post1_then: &[f32],
+    skip: Option<&[u8]>,
+    nu: f32,
+    w_max: f32,
+    max_delay: usize,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if max_delay < 32 && crate::math::simd::simd_level() == crate::math::simd::SimdLevel::Avx512 {
+        // SAFETY: AVX-512 checked; every delay is at most `max_delay` < 32;
+        // the slices cover the row (the caller's ranges).
+        unsafe { depress_table_avx512(row, d, k, post1_then, skip, nu, w_max) };
+        return;
+    }
+    let _ = max_delay;
+    match skip {
+        Some(s) => depress_factored(row, d, k, post1_then, s, nu, w_max),
+        None => depress_factored_all(row, d, k, post1_then, nu, w_max),
+    }
+}
+
+/// Entries of the decay-over-delay table: one per possible delay byte.
+pub const DECAY_TABLE: usize = 256;
 
 /// The rule's traces for an `(n_in, n_out)` weight matrix.
 #[derive(Clone, Debug)]
@@ -154,8 +254,8 @@ pub struct TraceHistory {
     pub emitted: Vec<Vec<u32>>,
     /// Postsynaptic spikes per step.
     pub posts: Vec<Vec<u32>>,
-    /// `e^(−d_ij·dt/τ_post1)` per synapse, `(n_in, n_out)` row-major.
-    pub k_d: Vec<f32>,
+    /// `e^(−d·dt/τ_post1)` for every delay `d` in steps.
+    pub k_d: Box<[f32; DECAY_TABLE]>,
     /// Scratch: neurons that spiked within the last `lag` steps.
     skip: Vec<u8>,
     /// The current step's slot (set by [`DcStdp::begin_step`]).
@@ -236,9 +336,13 @@ impl DcStdp {
         let mut r = Self::new(params, n_in, n_out, dt_ms);
         let lag = max_delay_steps + 1;
         let slots = lag + 1;
-        let k = |d: u8| {
-            (-f64::from(d) * f64::from(dt_ms) / f64::from(params.tau_post1_ms)).exp() as f32
+        let k = |d: usize| {
+            (-(d as f64) * f64::from(dt_ms) / f64::from(params.tau_post1_ms)).exp() as f32
         };
+        let mut k_d = Box::new([0f32; DECAY_TABLE]);
+        for (d, x) in k_d.iter_mut().enumerate() {
+            *x = k(d);
+        }
         r.history = Some(TraceHistory {
             slots,
             lag,
@@ -246,7 +350,7 @@ impl DcStdp {
             post1: vec![0.0; slots * n_out],
             emitted: vec![Vec::new(); slots],
             posts: vec![Vec::new(); slots],
-            k_d: delays.iter().map(|&d| k(d)).collect(),
+            k_d,
             skip: vec![0; n_out],
             now: 0,
             due: Vec::new(),
@@ -466,7 +570,7 @@ struct SharedHistory<'a> {
     pre: &'a [f32],
     due_inputs: &'a [u32],
     posts: &'a [Vec<u32>],
-    k_d: &'a [f32],
+    k_d: &'a [f32; DECAY_TABLE],
 }
 
 /// A range's columns of the `post1` record and of the skip scratch (delayed
@@ -563,12 +667,11 @@ impl RuleColumns<'_> {
             for &i in h.due_inputs {
                 let i = i as usize;
                 let row = w.row_mut(i).into_slice().expect("rows are contiguous");
-                let k_d = &h.k_d[i * n + first..i * n + first + width];
+                let delays = &d.steps[i * n + first..i * n + first + width];
                 if recent.is_empty() {
-                    depress_factored_all(row, k_d, post1_then, nu, w_max);
+                    depress_delayed(row, delays, h.k_d, post1_then, None, nu, w_max, slots);
                 } else {
-                    depress_factored(row, k_d, post1_then, skip, nu, w_max);
-                    let delays = &d.steps[i * n + first..i * n + first + width];
+                    depress_delayed(row, delays, h.k_d, post1_then, Some(skip), nu, w_max, slots);
                     for &jl in recent.iter() {
                         let jl = jl as usize;
                         let mut slot = h.due + usize::from(delays[jl]);

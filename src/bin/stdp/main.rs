@@ -73,8 +73,10 @@ enum Command {
         /// Replace a finished run in --out.
         #[arg(long)]
         force: bool,
-        /// Threads sharing each step of the network (results are the same
-        /// for every count) [default: all cores from 4096 neurons up, else 1].
+        /// Threads: the frozen phases (labelling, testing) run blocks of
+        /// examples on all of them; training steps are shared by them from
+        /// 4096 neurons up (results are the same for every count)
+        /// [default: all cores].
         #[arg(long)]
         threads: Option<usize>,
         /// No progress bar.
@@ -242,6 +244,12 @@ fn main() -> std::process::ExitCode {
         eprintln!("error: cannot install the signal handlers: {e}");
         return std::process::ExitCode::FAILURE;
     }
+    if let Ok(v) = std::env::var("STDP_SIMD")
+        && stdp_harness::math::simd::SimdLevel::parse(&v).is_none()
+    {
+        eprintln!("error: environment variable STDP_SIMD={v:?}: expected baseline, avx2 or avx512");
+        return std::process::ExitCode::FAILURE;
+    }
     match dispatch(cli.command) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -399,16 +407,20 @@ fn dc_cmd(
     quiet: bool,
 ) -> anyhow::Result<()> {
     let plan = load_dc_plan(config, sets)?;
-    let threads = match threads {
+    let frozen_threads = match threads {
         Some(0) => bail!("--threads must be at least 1"),
         Some(k) => k,
-        // Measured (results/benchmarks.md): two threads pay at 6,400 neurons
-        // (1.25x per training example) and cost at 1,600, where a step takes
-        // ~20 us and the per-step meeting of the threads outweighs the split.
-        None if plan.params.n_exc >= 4096 => {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
-        }
-        None => 1,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    // The frozen phases run blocks of examples side by side at any size;
+    // training steps are shared by column ranges only in large layers.
+    // Measured (results/benchmarks.md): two threads pay at 6,400 neurons
+    // (1.25x per training example) and cost at 1,600, where a step takes
+    // ~20 us and the per-step meeting of the threads outweighs the split.
+    let threads = if plan.params.n_exc >= 4096 {
+        frozen_threads
+    } else {
+        1
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -424,6 +436,7 @@ fn dc_cmd(
         force,
         command: std::env::args().collect::<Vec<_>>().join(" "),
         threads,
+        frozen_threads,
     };
     let s = pool
         .install(|| {
