@@ -55,7 +55,7 @@ doc:
 ## has), then the kernel and network tests again on the AVX2 and on the
 ## portable copies (STDP_SIMD caps the level; on a CPU without AVX-512 the
 ## first two runs are the same)
-KERNEL_TESTS = --lib --test golden --test paths --test properties --test numerics
+KERNEL_TESTS = --lib --test golden --test paths --test properties
 unit:
 	$(CARGO) test --release
 	STDP_SIMD=avx2 $(CARGO) test --release $(KERNEL_TESTS) --test diehl_cook

@@ -63,15 +63,7 @@ fn main() -> anyhow::Result<()> {
             commit
         },
         date: output("date", &["-u", "+%Y-%m-%d %H:%M:%S"]).unwrap_or_default(),
-        cpu: std::fs::read_to_string("/proc/cpuinfo")
-            .ok()
-            .and_then(|t| {
-                t.lines().find_map(|l| {
-                    l.strip_prefix("model name")
-                        .map(|r| r.trim_start_matches([' ', '\t', ':']).to_string())
-                })
-            })
-            .unwrap_or_else(|| "unknown".into()),
+        cpu: stdp_harness::record::machine::cpu_model(),
         toolchain: output("rustc", &["-V"]).unwrap_or_else(|| "unknown".into()),
         simd: stdp_harness::math::simd::simd_path().into(),
     };

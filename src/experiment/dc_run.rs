@@ -152,6 +152,14 @@ pub struct DcSummary {
     /// Threads that shared each network step (the timings depend on it,
     /// the results do not).
     pub threads: usize,
+    /// Threads that ran the frozen blocks side by side (timings only).
+    pub frozen_threads: usize,
+    /// Examples per frozen block (`crate::network::frozen`).
+    pub frozen_block: usize,
+    /// The CPU the timings were measured on.
+    pub cpu: String,
+    /// The vector instruction set of the kernels (`crate::math::simd`).
+    pub simd: String,
     /// Seed.
     pub seed: u64,
     /// Config hash (FNV-1a of the resolved config).
@@ -463,6 +471,10 @@ pub fn run_dc(
         wall_time_s: train_before + t0.elapsed().as_secs_f64(),
         ms_per_train_example: 1e3 * train_s / plan.train_examples as f64,
         threads: net.threads(),
+        frozen_threads: opts.frozen_threads.max(1),
+        frozen_block: plan.frozen_block,
+        cpu: crate::record::machine::cpu_model(),
+        simd: crate::math::simd::simd_path().into(),
         ms_per_frozen_example: 1e3 * frozen_s
             / (plan.label_examples + plan.test_repeats * m) as f64,
         seed: plan.seed,

@@ -310,9 +310,13 @@ impl DiehlCook {
                 decay_post: (-params.dt_ms / tau_post_ms).exp(),
             })),
         };
+        let mut exc = LifPopulation::new(n, params.exc, Some(params.theta));
+        let mut inh = LifPopulation::new(n, params.inh, None);
+        exc.prepare(params.dt_ms);
+        inh.prepare(params.dt_ms);
         DiehlCook {
-            exc: LifPopulation::new(n, params.exc, Some(params.theta)),
-            inh: LifPopulation::new(n, params.inh, None),
+            exc,
+            inh,
             params,
             w,
             rule,
@@ -556,28 +560,34 @@ impl DiehlCook {
         self.rng.set_word_pos(pos);
     }
 
-    /// Rescales each excitatory neuron's input weights (a column of `W`) to sum to `norm_total`.
-    ///
-    /// Row by row (the column sums accumulate over rows in input order, then
-    /// each row is scaled), so both passes run over contiguous memory.
+    /// Rescales each excitatory neuron's input weights (a column of `W`) to
+    /// sum to `norm_total`, on the column ranges of
+    /// [`set_threads`](Self::set_threads) at once: per block of 256 columns
+    /// the sums over the rows in input order (the same additions for any
+    /// split), then the scaling, while the block is still in L2.
     pub fn normalise(&mut self) {
         let target = self.params.norm_total;
         let n = self.params.n_exc;
         let mut sums = std::mem::take(&mut self.col_scale);
         sums.clear();
         sums.resize(n, 0.0);
-        for row in self.w.rows() {
-            axpy(&mut sums, 1.0, row.as_slice().expect("W is row-major"));
-        }
-        for s in sums.iter_mut() {
-            *s = if *s > 0.0 { target / *s } else { 1.0 };
-        }
-        for mut row in self.w.rows_mut() {
-            let row = row.as_slice_mut().expect("W is row-major");
-            for (x, &k) in row.iter_mut().zip(&sums) {
-                // Weights below the flush floor become 0 (never subnormal).
-                *x = decay_flushed(*x, k);
+        match &self.team {
+            Some(team) => {
+                let bounds = &self.bounds;
+                let parts: Vec<Mutex<(ArrayViewMut2<f32>, &mut [f32])>> =
+                    split_columns(self.w.view_mut(), bounds)
+                        .into_iter()
+                        .zip(split_ranges(&mut sums, bounds))
+                        .map(Mutex::new)
+                        .collect();
+                // Each range is locked by the one thread that runs it.
+                team.run(|k| {
+                    let mut part = parts[k].lock().unwrap_or_else(|e| e.into_inner());
+                    let (w, sums) = &mut *part;
+                    normalise_columns(w, sums, target);
+                });
             }
+            None => normalise_columns(&mut self.w.view_mut(), &mut sums, target),
         }
         self.col_scale = sums;
         self.weights_rewritten();
@@ -864,6 +874,35 @@ impl DiehlCook {
             }
         }
         Ok(())
+    }
+}
+
+/// Columns per block of [`normalise_columns`]: a block of the 784 input
+/// rows (784 KB) stays in L2 between the sums and the scaling.
+const NORM_BLOCK: usize = 256;
+
+/// Scales every column of `w` to sum to `target`, block of columns by block:
+/// the sums accumulate over the rows in input order (the same additions for
+/// any split into ranges or blocks), `sums` ends as the scale factors;
+/// weights below the flush floor become 0 (never subnormal).
+fn normalise_columns(w: &mut ArrayViewMut2<f32>, sums: &mut [f32], target: f32) {
+    let width = w.ncols();
+    for c0 in (0..width).step_by(NORM_BLOCK) {
+        let c1 = (c0 + NORM_BLOCK).min(width);
+        let s = &mut sums[c0..c1];
+        for row in w.rows() {
+            let row = row.to_slice().expect("W's rows are contiguous");
+            axpy(s, 1.0, &row[c0..c1]);
+        }
+        for x in s.iter_mut() {
+            *x = if *x > 0.0 { target / *x } else { 1.0 };
+        }
+        for mut row in w.rows_mut() {
+            let row = &mut row.as_slice_mut().expect("W's rows are contiguous")[c0..c1];
+            for (x, &k) in row.iter_mut().zip(s.iter()) {
+                *x = decay_flushed(*x, k);
+            }
+        }
     }
 }
 

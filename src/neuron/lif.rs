@@ -221,6 +221,9 @@ pub struct LifPopulation {
     /// [`ACTIVE`] while the block is stepped, else the first step it skipped
     /// (its ages lag by the steps skipped since; [`LifPopulation::catch_up`]).
     quiet_since: Vec<u64>,
+    /// The threshold passes' constants (frozen, learning) at the last `dt`
+    /// stepped with, so that a step does not derive them again.
+    rules: Option<(f32, [ThresholdRule; 2])>,
 }
 
 /// Neurons per block of [`LifSlice::step_quiet`] (ranges of a split start at
@@ -502,7 +505,19 @@ impl LifPopulation {
             timer: vec![0.0; n],
             since_spike: vec![NEVER_SPIKED; n],
             quiet_since: vec![ACTIVE; n.div_ceil(QUIET_BLOCK)],
+            rules: None,
         }
+    }
+
+    /// Derives the threshold passes' constants for steps of `dt` once
+    /// (a step at another `dt` derives its own).
+    pub fn prepare(&mut self, dt: f32) {
+        let s = self.whole();
+        let rules = [
+            threshold_rule(&s.params, s.adaptive, dt, false),
+            threshold_rule(&s.params, s.adaptive, dt, true),
+        ];
+        self.rules = Some((dt, rules));
     }
 
     /// Brings the ages of the quiet blocks of [`LifSlice::step_quiet`] up to
@@ -562,6 +577,7 @@ impl LifPopulation {
             timer: &mut self.timer,
             since_spike: &mut self.since_spike,
             quiet_since: &mut self.quiet_since,
+            rules: self.rules,
         }
     }
 
@@ -571,7 +587,7 @@ impl LifPopulation {
     /// not depend on the ranges, so any split gives the same state as
     /// [`step`](Self::step).
     pub fn split(&mut self, bounds: &[usize]) -> Vec<LifSlice<'_>> {
-        let (params, adaptive) = (self.params, self.adaptive);
+        let (params, adaptive, rules) = (self.params, self.adaptive, self.rules);
         let n = self.v.len();
         let v = split_ranges(&mut self.v, bounds);
         let ge = split_ranges(&mut self.ge, bounds);
@@ -608,6 +624,7 @@ impl LifPopulation {
                         timer,
                         since_spike,
                         quiet_since,
+                        rules,
                     }
                 },
             )
@@ -654,6 +671,7 @@ pub struct LifSlice<'a> {
     pub since_spike: &'a mut [u32],
     /// The range's blocks' [`LifPopulation::quiet_since`].
     quiet_since: &'a mut [u64],
+    rules: Option<(f32, [ThresholdRule; 2])>,
 }
 
 /// `age += steps` for every age, saturating as the step's `age + 1` does.
@@ -667,32 +685,9 @@ fn age_by(ages: &mut [u32], steps: u64) {
 impl LifSlice<'_> {
     /// The constants of a threshold pass at `dt` (see [`threshold_generic`]).
     fn threshold_rule(&self, dt: f32, learning: bool) -> ThresholdRule {
-        let p = self.params;
-        let r = RefractorySteps::new(&p, dt);
-        let (decay_theta, offset, timer, grow) = match self.adaptive {
-            Some(a) => (
-                if learning {
-                    theta_decay_rate(dt, a.tau_theta)
-                } else {
-                    0.0
-                },
-                a.offset,
-                TimerLockout::new(f64::from(dt) * a.timer_rate, a.timer_lockout),
-                if learning { a.theta_plus } else { 0.0 },
-            ),
-            None => (0.0, 0.0, TimerLockout::NONE, 0.0),
-        };
-        ThresholdRule {
-            base: f64::from(p.v_thresh) - offset,
-            v_reset: p.v_reset,
-            decay_theta,
-            timer_step: timer.step,
-            lockout: timer.threshold,
-            timer_cap: timer.cap,
-            grow,
-            allowed: r.allowed,
-            hold: r.hold,
-            clamp: r.clamp,
+        match self.rules {
+            Some((d, r)) if d == dt => r[usize::from(learning)],
+            _ => threshold_rule(&self.params, self.adaptive, dt, learning),
         }
     }
 
@@ -793,6 +788,14 @@ impl LifSlice<'_> {
             }
             let (a, b) = (blk * QUIET_BLOCK, ((blk + 1) * QUIET_BLOCK).min(n));
             let w = b - a;
+            // Only a block without conductance can be quiet after the step
+            // (a conductance decays to 0 only through the flush floor, which
+            // the next step then sees): the state is kept for the check only then.
+            let candidate = no_bits(&self.ge[a..b]) && no_bits(&self.gi[a..b]);
+            if !candidate {
+                clamped += self.step_chunk(a, b, dt, exponential, &c, spikes).0;
+                continue;
+            }
             before_v[..w].copy_from_slice(&self.v[a..b]);
             before_timer[..w].copy_from_slice(&self.timer[a..b]);
             let adaptive = self.adaptive.is_some();
@@ -803,8 +806,6 @@ impl LifSlice<'_> {
             clamped += cl;
             let quiet = fired == 0
                 && cl == 0
-                && self.ge[a..b].iter().all(|&g| g == 0.0)
-                && self.gi[a..b].iter().all(|&g| g == 0.0)
                 && self.since_spike[a..b].iter().all(|&s| s >= settled_age)
                 && same_bits(&self.v[a..b], &before_v[..w])
                 && same_bits(&self.timer[a..b], &before_timer[..w])
@@ -836,6 +837,46 @@ impl LifSlice<'_> {
             self.quiet_since[blk] = ACTIVE;
         }
     }
+}
+
+/// The constants of a threshold pass at `dt` (see [`threshold_generic`]).
+fn threshold_rule(
+    p: &LifParams,
+    adaptive: Option<AdaptiveThreshold>,
+    dt: f32,
+    learning: bool,
+) -> ThresholdRule {
+    let r = RefractorySteps::new(p, dt);
+    let (decay_theta, offset, timer, grow) = match adaptive {
+        Some(a) => (
+            if learning {
+                theta_decay_rate(dt, a.tau_theta)
+            } else {
+                0.0
+            },
+            a.offset,
+            TimerLockout::new(f64::from(dt) * a.timer_rate, a.timer_lockout),
+            if learning { a.theta_plus } else { 0.0 },
+        ),
+        None => (0.0, 0.0, TimerLockout::NONE, 0.0),
+    };
+    ThresholdRule {
+        base: f64::from(p.v_thresh) - offset,
+        v_reset: p.v_reset,
+        decay_theta,
+        timer_step: timer.step,
+        lockout: timer.threshold,
+        timer_cap: timer.cap,
+        grow,
+        allowed: r.allowed,
+        hold: r.hold,
+        clamp: r.clamp,
+    }
+}
+
+/// Whether every value of `x` is +0.0 (one pass, no early exit, so it vectorises).
+fn no_bits(x: &[f32]) -> bool {
+    x.iter().fold(0u32, |acc, v| acc | v.to_bits()) == 0
 }
 
 /// Whether two f32 slices hold the same bits.

@@ -10,6 +10,7 @@ pub mod bench_history;
 pub mod frame;
 pub mod h5;
 pub mod icount;
+pub mod machine;
 pub mod plots;
 pub mod run_lock;
 pub mod stats;
