@@ -127,6 +127,16 @@ fn depress_factored_all_body<const FMA: bool>(
 
 crate::math::simd::dispatch!(fn depress_factored_all(row: &mut [f32], d: &[u8], k: &[f32; DECAY_TABLE], post1_then: &[f32], nu: f32, w_max: f32) => depress_factored_all_body);
 
+/// The constants of a delayed depression: the decay over each delay, the
+/// rate and the weight bound, and the largest delay in steps.
+#[derive(Clone, Copy, Debug)]
+struct DelayedDepression<'a> {
+    k: &'a [f32; DECAY_TABLE],
+    nu: f32,
+    w_max: f32,
+    max_delay: usize,
+}
+
 /// [`depress_factored_body`] (`skip`: `Some`) or [`depress_factored_all_body`]
 /// (`None`) with AVX-512, for delays below 32: the decay factors come from
 /// the table's first 32 entries held in two registers (`vpermt2ps` by the
@@ -141,13 +151,12 @@ crate::math::simd::dispatch!(fn depress_factored_all(row: &mut [f32], d: &[u8], 
 unsafe fn depress_table_avx512(
     row: &mut [f32],
     d: &[u8],
-    k: &[f32; DECAY_TABLE],
     post1_then: &[f32],
     skip: Option<&[u8]>,
-    nu: f32,
-    w_max: f32,
+    c: &DelayedDepression,
 ) {
     use std::arch::x86_64::*;
+    let (k, nu, w_max) = (c.k, c.nu, c.w_max);
     let n = row.len();
     assert!(d.len() >= n && post1_then.len() >= n && skip.is_none_or(|s| s.len() >= n));
     let scalar = |j: usize, row: &mut [f32]| {
@@ -195,25 +204,21 @@ unsafe fn depress_table_avx512(
 
 /// Depression of one delayed row (see [`depress_factored_body`]; `skip`
 /// `None`: every lane), on the widest path the CPU has.
-#[allow(clippy::too_many_arguments)]
 fn depress_delayed(
     row: &mut [f32],
     d: &[u8],
-    k: &[f32; DECAY_TABLE],
     post1_then: &[f32],
     skip: Option<&[u8]>,
-    nu: f32,
-    w_max: f32,
-    max_delay: usize,
+    c: &DelayedDepression,
 ) {
     #[cfg(target_arch = "x86_64")]
-    if max_delay < 32 && crate::math::simd::simd_level() == crate::math::simd::SimdLevel::Avx512 {
+    if c.max_delay < 32 && crate::math::simd::simd_level() == crate::math::simd::SimdLevel::Avx512 {
         // SAFETY: AVX-512 checked; every delay is at most `max_delay` < 32;
         // the slices cover the row (the caller's ranges).
-        unsafe { depress_table_avx512(row, d, k, post1_then, skip, nu, w_max) };
+        unsafe { depress_table_avx512(row, d, post1_then, skip, c) };
         return;
     }
-    let _ = max_delay;
+    let (k, nu, w_max) = (c.k, c.nu, c.w_max);
     match skip {
         Some(s) => depress_factored(row, d, k, post1_then, s, nu, w_max),
         None => depress_factored_all(row, d, k, post1_then, nu, w_max),
@@ -668,10 +673,16 @@ impl RuleColumns<'_> {
                 let i = i as usize;
                 let row = w.row_mut(i).into_slice().expect("rows are contiguous");
                 let delays = &d.steps[i * n + first..i * n + first + width];
+                let c = DelayedDepression {
+                    k: h.k_d,
+                    nu,
+                    w_max,
+                    max_delay: slots,
+                };
                 if recent.is_empty() {
-                    depress_delayed(row, delays, h.k_d, post1_then, None, nu, w_max, slots);
+                    depress_delayed(row, delays, post1_then, None, &c);
                 } else {
-                    depress_delayed(row, delays, h.k_d, post1_then, Some(skip), nu, w_max, slots);
+                    depress_delayed(row, delays, post1_then, Some(skip), &c);
                     for &jl in recent.iter() {
                         let jl = jl as usize;
                         let mut slot = h.due + usize::from(delays[jl]);
