@@ -320,6 +320,7 @@ fn diehl_cook_config_errors_are_named() {
         ("ridge_lambdas=[]", "ridge_lambdas"),
         ("ridge_lambdas=[1.0, 0.0]", "ridge_lambdas"),
         ("ridge_lambdas=[nan]", "ridge_lambdas"),
+        ("frozen_block=0", "frozen_block"),
         ("kind=\"run\"", "kind"),
     ] {
         fails_with(
@@ -328,6 +329,13 @@ fn diehl_cook_config_errors_are_named() {
         );
     }
     fails_with(&stdp(&["dc", &q, "--threads", "0"]), &["--threads"]);
+    // An instruction-set cap that names no level is refused before anything runs.
+    let simd = Command::new(env!("CARGO_BIN_EXE_stdp"))
+        .args(["dc", &q])
+        .env("STDP_SIMD", "sse9")
+        .output()
+        .unwrap();
+    fails_with(&simd, &["STDP_SIMD", "sse9", "avx512"]);
     // Validation images are training images 50,000-59,999: neither training
     // nor labelling may reach them.
     for (set, key) in [
