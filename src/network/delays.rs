@@ -240,13 +240,13 @@ impl DelayRing<'_> {
         let base = (t % slots as u64) as usize;
         let stride = self.pending.stride_of(Axis(0)) as usize;
         let ring = self.pending.as_mut_ptr();
-        let blocks = if inputs.is_empty() { 0 } else { width };
         // Per block of columns `c0..`: where a delay of `d` steps lands this
         // step, the ring row's element of column `c0`, indexed by the u8
         // delay (no bounds test in the loop): per synapse one delay byte,
         // one table entry and the add. Only the first `slots` entries are
         // written (and ever read).
         let mut at = [MaybeUninit::<*mut f32>::uninit(); 256];
+        let blocks = if inputs.is_empty() { 0 } else { width };
         for c0 in (0..blocks).step_by(BLOCK) {
             let c1 = (c0 + BLOCK).min(width);
             let mut slot = base;
@@ -268,12 +268,6 @@ impl DelayRing<'_> {
                 unsafe { scatter_row(&at, wr, dr) };
             }
         }
-        self.deliver(base, ge);
-    }
-
-    /// What is due in the step of ring row `base` is added to `ge` and the row emptied.
-    fn deliver(&mut self, base: usize, ge: &mut [f32]) {
-        let width = self.pending.ncols();
         let due = self
             .pending
             .row_mut(base)

@@ -512,10 +512,9 @@ impl LifPopulation {
     /// Derives the threshold passes' constants for steps of `dt` once
     /// (a step at another `dt` derives its own).
     pub fn prepare(&mut self, dt: f32) {
-        let s = self.whole();
         let rules = [
-            threshold_rule(&s.params, s.adaptive, dt, false),
-            threshold_rule(&s.params, s.adaptive, dt, true),
+            threshold_rule(&self.params, self.adaptive, dt, false),
+            threshold_rule(&self.params, self.adaptive, dt, true),
         ];
         self.rules = Some((dt, rules));
     }
@@ -526,9 +525,8 @@ impl LifPopulation {
     pub fn catch_up(&mut self, t: u64) {
         for (b, q) in self.quiet_since.iter_mut().enumerate() {
             if *q != ACTIVE {
-                let lo = b * QUIET_BLOCK;
-                let hi = (lo + QUIET_BLOCK).min(self.since_spike.len());
-                age_by(&mut self.since_spike[lo..hi], t - *q);
+                let r = quiet_block(b, self.since_spike.len());
+                age_by(&mut self.since_spike[r], t - *q);
                 *q = t;
             }
         }
@@ -674,6 +672,11 @@ pub struct LifSlice<'a> {
     rules: Option<(f32, [ThresholdRule; 2])>,
 }
 
+/// The neurons of quiet block `blk` in a range of `n`.
+fn quiet_block(blk: usize, n: usize) -> std::ops::Range<usize> {
+    blk * QUIET_BLOCK..((blk + 1) * QUIET_BLOCK).min(n)
+}
+
 /// `age += steps` for every age, saturating as the step's `age + 1` does.
 fn age_by(ages: &mut [u32], steps: u64) {
     let k = u32::try_from(steps).unwrap_or(u32::MAX);
@@ -786,7 +789,7 @@ impl LifSlice<'_> {
             if self.quiet_since[blk] != ACTIVE {
                 continue;
             }
-            let (a, b) = (blk * QUIET_BLOCK, ((blk + 1) * QUIET_BLOCK).min(n));
+            let std::ops::Range { start: a, end: b } = quiet_block(blk, n);
             let w = b - a;
             // Only a block without conductance can be quiet after the step
             // (a conductance decays to 0 only through the flush floor, which
@@ -829,11 +832,8 @@ impl LifSlice<'_> {
         let blk = local / QUIET_BLOCK;
         let q = self.quiet_since[blk];
         if q != ACTIVE {
-            let (a, b) = (
-                blk * QUIET_BLOCK,
-                ((blk + 1) * QUIET_BLOCK).min(self.v.len()),
-            );
-            age_by(&mut self.since_spike[a..b], t + 1 - q);
+            let r = quiet_block(blk, self.v.len());
+            age_by(&mut self.since_spike[r], t + 1 - q);
             self.quiet_since[blk] = ACTIVE;
         }
     }

@@ -159,15 +159,6 @@ unsafe fn depress_table_avx512(
     let (k, nu, w_max) = (c.k, c.nu, c.w_max);
     let n = row.len();
     assert!(d.len() >= n && post1_then.len() >= n && skip.is_none_or(|s| s.len() >= n));
-    let scalar = |j: usize, row: &mut [f32]| {
-        let x = row[j];
-        let y = (x - nu * (post1_then[j] * k[usize::from(d[j])])).clamp(0.0, w_max);
-        row[j] = if skip.is_some_and(|s| s[j] != 0) {
-            x
-        } else {
-            y
-        };
-    };
     // SAFETY: the lengths are checked above; loads of 16 lanes stay below `n`.
     unsafe {
         let lo = _mm512_loadu_ps(k.as_ptr());
@@ -196,8 +187,11 @@ unsafe fn depress_table_avx512(
             _mm512_storeu_ps(row.as_mut_ptr().add(j), y);
             j += 16;
         }
-        for j in j..n {
-            scalar(j, row);
+        // The last lanes (fewer than 16) by the plain kernels.
+        let (row, d, post1_then) = (&mut row[j..], &d[j..n], &post1_then[j..n]);
+        match skip {
+            Some(s) => depress_factored(row, d, k, post1_then, &s[j..n], nu, w_max),
+            None => depress_factored_all(row, d, k, post1_then, nu, w_max),
         }
     }
 }
@@ -669,16 +663,16 @@ impl RuleColumns<'_> {
                 .row(h.due)
                 .to_slice()
                 .expect("record rows are contiguous");
+            let c = DelayedDepression {
+                k: h.k_d,
+                nu,
+                w_max,
+                max_delay: slots,
+            };
             for &i in h.due_inputs {
                 let i = i as usize;
                 let row = w.row_mut(i).into_slice().expect("rows are contiguous");
                 let delays = &d.steps[i * n + first..i * n + first + width];
-                let c = DelayedDepression {
-                    k: h.k_d,
-                    nu,
-                    w_max,
-                    max_delay: slots,
-                };
                 if recent.is_empty() {
                     depress_delayed(row, delays, post1_then, None, &c);
                 } else {
