@@ -48,6 +48,7 @@ pub mod math;
 pub mod network;
 pub mod neuron;
 pub mod par;
+pub mod plasticity;
 pub mod record;
 pub mod synapse;
 pub mod team;

@@ -85,11 +85,17 @@ fn first_subnormal(net: &DiehlCook) -> Option<String> {
     if let Some(x) = net.weights().iter().find(|x| x.is_subnormal()) {
         return Some(format!("weights: {x:e}"));
     }
-    let traces = net.rule_traces().expect("settled at an example boundary");
-    for (k, t) in traces.iter().enumerate() {
+    let state = net.rule_state().expect("settled at an example boundary");
+    for (name, t) in &state {
         if let Some(x) = t.iter().find(|x| x.is_subnormal()) {
-            return Some(format!("rule trace / delay ring {k}: {x:e}"));
+            return Some(format!("rule state {name}: {x:e}"));
         }
+    }
+    if let Some(x) = net
+        .pending_conductance()
+        .and_then(|p| p.iter().find(|x| x.is_subnormal()))
+    {
+        return Some(format!("delay ring: {x:e}"));
     }
     None
 }

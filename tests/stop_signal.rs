@@ -186,6 +186,79 @@ fn a_diehl_cook_run_stopped_while_training_and_testing_resumes_bitwise() {
     assert_same_results(&stopped.join("result.h5"), &reference.join("result.h5"));
 }
 
+/// Rewrites a checkpoint's plasticity state into the layout of the builds
+/// before rules had named state: `trace_0..k` in the rule's order (for
+/// `dc_original` with delays: pre, post1, post2, the pre and post1
+/// histories), the pending delayed conductance last, attribute `traces`.
+fn to_unnamed_traces(ckpt: &Path) {
+    let f = hdf5::File::open_rw(ckpt).unwrap();
+    let names = [
+        "rule_pre",
+        "rule_post1",
+        "rule_post2",
+        "rule_pre_history",
+        "rule_post1_history",
+        "pending_ge",
+    ];
+    for (k, name) in names.iter().enumerate() {
+        let v: Vec<f32> = f.dataset(name).unwrap().read_raw().unwrap();
+        f.new_dataset_builder()
+            .with_data(&v)
+            .create(format!("trace_{k}").as_str())
+            .unwrap();
+        f.unlink(name).unwrap();
+    }
+    f.delete_attr("rule").unwrap();
+    f.new_attr::<u64>()
+        .shape(())
+        .create("traces")
+        .and_then(|a| a.write_scalar(&(names.len() as u64)))
+        .unwrap();
+}
+
+#[test]
+fn a_checkpoint_of_the_unnamed_trace_layout_resumes_bitwise() {
+    // A run in flight when the rules' state got names must resume.
+    let d = tempfile::tempdir().unwrap();
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/diehl_cook_quick.toml");
+    let args = |out: &Path| -> Vec<String> {
+        let mut a: Vec<String> = vec![
+            "dc".into(),
+            config.display().to_string(),
+            "--out".into(),
+            out.display().to_string(),
+            "--quiet".into(),
+        ];
+        for s in [
+            "train_examples=150",
+            "label_examples=100",
+            "test_examples=100",
+            "test_repeats=1",
+            "monitor_every=50",
+            "checkpoint_every=50",
+        ] {
+            a.extend(["--set".into(), s.into()]);
+        }
+        a
+    };
+    let stopped = d.path().join("stopped");
+    let ckpt = stopped.join("checkpoint.h5");
+    let training_checkpoint = || {
+        open_file(&ckpt)
+            .ok()
+            .and_then(|f| get_scalar::<u8>(&f, "has_frozen", &ckpt).ok())
+            == Some(0)
+    };
+    let code = start_and_signal(&args(&stopped), "TERM", &training_checkpoint, 0, 1);
+    assert_eq!(code, EXIT_INTERRUPTED);
+    assert!(training_checkpoint(), "stopped while training");
+    to_unnamed_traces(&ckpt);
+    run_to_end(&args(&stopped));
+    let reference = d.path().join("reference");
+    run_to_end(&args(&reference));
+    assert_same_results(&stopped.join("result.h5"), &reference.join("result.h5"));
+}
+
 #[test]
 fn a_synapse_batch_stopped_at_random_steps_resumes_bitwise() {
     let d = tempfile::tempdir().unwrap();

@@ -1,5 +1,5 @@
 //! Checkpoints of a Diehl & Cook run, at example boundaries: the whole
-//! network state (weights, every neuron variable, the rule's traces, the
+//! network state (weights, every neuron variable, the rule's named state, the
 //! random stream's position), the training records so far and, once training
 //! is over, the labelling and test records so far. A killed run re-run with
 //! the same command resumes from the last checkpoint and ends with the same
@@ -17,8 +17,8 @@ use crate::network::ridge::{RidgeFit, RidgeReadout, SparseCounts};
 use crate::neuron::lif::LifPopulation;
 use crate::record::atomic::write_atomically;
 use crate::record::h5::{
-    create_file, get_1d, get_2d, get_scalar, get_u128, h5err, open_checkpoint, open_file, put,
-    set_scalar, set_str, set_u128,
+    create_file, get_1d, get_2d, get_scalar, get_str, get_u128, h5err, open_checkpoint, open_file,
+    put, set_scalar, set_str, set_u128,
 };
 
 /// Training records so far.
@@ -159,15 +159,18 @@ pub fn write_dc_checkpoint(
                 p,
             )?;
         }
-        let traces = net.rule_traces().ok_or_else(|| {
+        let state = net.rule_state().ok_or_else(|| {
             Error::file(
                 p,
                 "delayed plasticity still in flight: not an example boundary",
             )
         })?;
-        set_scalar(&f, "traces", traces.len() as u64, p)?;
-        for (k, t) in traces.iter().enumerate() {
-            put(&f, &format!("trace_{k}"), &Array1::from(t.clone()), p)?;
+        set_str(&f, "rule", net.rule_name().unwrap_or_default(), p)?;
+        for (name, v) in &state {
+            put(&f, &format!("rule_{name}"), &Array1::from(v.clone()), p)?;
+        }
+        if let Some(pending) = net.pending_conductance() {
+            put(&f, "pending_ge", &Array1::from(pending.to_vec()), p)?;
         }
         put(
             &f,
@@ -300,6 +303,64 @@ fn in_frozen_phase(f: &hdf5::File, path: &Path) -> Result<bool> {
     Ok(has && get_scalar::<u8>(f, "has_frozen", path)? == 1)
 }
 
+/// Restores the rule's state (datasets `rule_<name>`, in the order of
+/// [`DiehlCook::rule_state_names`]) and the pending delayed conductance
+/// (`pending_ge`). A checkpoint of the builds before the rules had named
+/// state holds the same vectors as `trace_0..k` (attribute `traces` = k + 1),
+/// in that order with the pending conductance last: it is read as such, so
+/// a run in flight resumes across the change.
+fn read_rule_state(f: &hdf5::File, net: &mut DiehlCook, path: &Path) -> Result<()> {
+    let bad = |what: String| {
+        Error::file(
+            path,
+            format!("checkpoint does not fit this network: {what}"),
+        )
+    };
+    let names = net.rule_state_names();
+    let delayed = net.pending_conductance().is_some();
+    let legacy = f
+        .attr_names()
+        .is_ok_and(|n| n.iter().any(|a| a == "traces"));
+    let (state, pending) = if legacy {
+        let n: u64 = get_scalar(f, "traces", path)?;
+        let mut all: Vec<Vec<f32>> = (0..n)
+            .map(|k| get_1d::<f32>(f, &format!("trace_{k}"), path).map(|a| a.to_vec()))
+            .collect::<Result<_>>()?;
+        let pending = if delayed { all.pop() } else { None };
+        (all, pending)
+    } else {
+        let rule = get_str(f, "rule", path)?;
+        if Some(rule.as_str()) != net.rule_name() {
+            return Err(bad(format!(
+                "its rule is `{rule}`, this run's `{}`",
+                net.rule_name().unwrap_or_default()
+            )));
+        }
+        let state = names
+            .iter()
+            .map(|n| get_1d::<f32>(f, &format!("rule_{n}"), path).map(|a| a.to_vec()))
+            .collect::<Result<_>>()?;
+        let pending = if delayed {
+            Some(get_1d::<f32>(f, "pending_ge", path)?.to_vec())
+        } else {
+            None
+        };
+        (state, pending)
+    };
+    if !net.set_rule_state(&state) {
+        return Err(bad(format!(
+            "the plasticity state (expected {})",
+            names.join(", ")
+        )));
+    }
+    if let Some(p) = pending
+        && !net.set_pending_conductance(&p)
+    {
+        return Err(bad("the pending delayed conductance".into()));
+    }
+    Ok(())
+}
+
 /// Restores `net` and the training records from a checkpoint of `plan`'s run.
 pub fn read_dc_checkpoint(
     path: &Path,
@@ -366,13 +427,7 @@ pub fn read_dc_checkpoint(
             max_exc_spikes_in_step: get_scalar(&f, "stat_max_exc_spikes_in_step", path)?,
         },
     );
-    let n_traces: u64 = get_scalar(&f, "traces", path)?;
-    let traces: Vec<Vec<f32>> = (0..n_traces)
-        .map(|k| get_1d::<f32>(&f, &format!("trace_{k}"), path).map(|a| a.to_vec()))
-        .collect::<Result<_>>()?;
-    if !net.set_rule_traces(&traces) {
-        return Err(bad("plasticity traces"));
-    }
+    read_rule_state(&f, net, path)?;
     let carried: Array1<u32> = get_1d(&f, "carried_counts", path)?;
     if !net.set_carried_counts(&carried.to_vec()) {
         return Err(bad("carried_counts"));

@@ -9,6 +9,7 @@ use crate::config::plan::{fnv1a_hex, toml_with_sets};
 use crate::error::{Error, Result};
 use crate::network::diehl_cook::{CountWindow, DcParams, Plasticity};
 use crate::neuron::lif::{AdaptiveThreshold, Integrator, Refractory};
+use crate::plasticity::trace_stdp::TraceStdpParams;
 use crate::synapse::dc_original::DcStdpParams;
 use crate::synapse::exp_stdp::ExpStdpParams;
 
@@ -20,6 +21,8 @@ pub enum DcRule {
     DcOriginal,
     /// The seed's exponential weight-dependent rule (`[exp_stdp]`).
     ExpStdp,
+    /// ngclearn's trace-based STDP (`[trace_stdp]`).
+    TraceStdp,
 }
 
 impl DcRule {
@@ -28,6 +31,7 @@ impl DcRule {
         match self {
             DcRule::DcOriginal => "dc_original",
             DcRule::ExpStdp => "exp_stdp",
+            DcRule::TraceStdp => "trace_stdp",
         }
     }
 }
@@ -77,6 +81,10 @@ pub struct RawDcConfig {
     /// Parameters of `exp_stdp`.
     #[serde(default)]
     pub exp_stdp: RawExpStdp,
+    /// Parameters of `trace_stdp` (left out of the resolved config unless
+    /// given, so that configs of the other rules keep their hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_stdp: Option<TraceStdpParams>,
     /// Inhibitory → excitatory weight (the paper changes it between sizes).
     #[serde(default = "default_w_ie")]
     pub w_ie: f32,
@@ -478,6 +486,17 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
                 tau_pre_ms: x.tau_pre_ms,
                 tau_post_ms: x.tau_post_ms,
             }
+        }
+        DcRule::TraceStdp => {
+            let t = raw.trace_stdp.unwrap_or_default();
+            t.check().map_err(|(key, v, expected)| {
+                Error::config(
+                    path,
+                    format!("trace_stdp.{key}"),
+                    format!("{v}: expected {expected}"),
+                )
+            })?;
+            Plasticity::TraceStdp(t)
         }
     };
     Ok(DcPlan {

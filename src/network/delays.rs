@@ -119,6 +119,14 @@ impl InputDelays {
         self.slots - 1
     }
 
+    /// The delay tables alone.
+    pub fn tables(&self) -> DelayTables<'_> {
+        DelayTables {
+            steps: &self.steps,
+            steps_t: &self.steps_t,
+        }
+    }
+
     /// The delay tables and the whole ring as one range (no allocation).
     pub fn whole(&mut self) -> (DelayTables<'_>, DelayRing<'_>) {
         let pending = ArrayViewMut2::from_shape((self.slots, self.n), &mut self.pending[..])

@@ -42,29 +42,11 @@ use crate::neuron::lif::{
     AdaptiveThreshold, Integrator, LifParams, LifPopulation, LifSlice, split_ranges,
 };
 use crate::neuron::poisson::{SpikeTrain, encode};
-use crate::synapse::dc_original::{
-    DcStdp, DcStdpParams, DelayTables, RuleColumns, RuleShared, split_columns,
-};
-use crate::synapse::exp_stdp::{EvolveInputs, Evolver, ValidExpStdpParams};
+use crate::plasticity::{ColumnLearner, ColumnStep, InputPlasticity, RuleContext};
+use crate::synapse::dc_original::{DcStdpParams, DelayTables, split_columns};
 use crate::team::Team;
 
-/// The plasticity rule of the input connections.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Plasticity {
-    /// The original code's rule, weights in `[0, w_max]`.
-    DcOriginal(DcStdpParams),
-    /// The seed's exponential weight-dependent rule, stepped every `dt` with
-    /// `pre` = input spikes and `post` = excitatory spikes, and set-to-1 traces
-    /// with time constants `tau_pre_ms`, `tau_post_ms`.
-    ExpStdp {
-        /// Rule parameters.
-        params: ValidExpStdpParams,
-        /// Presynaptic trace time constant, ms.
-        tau_pre_ms: f32,
-        /// Postsynaptic trace time constant, ms.
-        tau_post_ms: f32,
-    },
-}
+pub use crate::plasticity::Plasticity;
 
 /// Network parameters.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -163,25 +145,6 @@ impl DcParams {
     }
 }
 
-enum Rule {
-    Dc(Box<DcStdp>),
-    Exp(Box<ExpRule>),
-    /// A copy for frozen presentations only ([`DiehlCook::present_frozen_blocks`]).
-    Frozen,
-}
-
-/// State of the seed's rule inside the network.
-struct ExpRule {
-    params: ValidExpStdpParams,
-    evolver: Evolver,
-    pre: Array2<f32>,
-    post: Array2<f32>,
-    x_pre: Array2<f32>,
-    x_post: Array2<f32>,
-    decay_pre: f32,
-    decay_post: f32,
-}
-
 #[inline(always)]
 fn add_scalar_body<const FMA: bool>(x: &mut [f32], a: f32) {
     for v in x.iter_mut() {
@@ -202,7 +165,8 @@ pub struct DiehlCook {
     pub exc: LifPopulation,
     /// Inhibitory population.
     pub inh: LifPopulation,
-    rule: Rule,
+    /// The input connections' plasticity (`None` in a frozen copy).
+    rule: Option<Box<dyn InputPlasticity>>,
     rng: ChaCha8Rng,
     /// The seed of the network's streams (frozen presentations draw from
     /// their own streams of it, [`frozen_stream`]).
@@ -283,33 +247,17 @@ impl DiehlCook {
         delay_rng.set_stream(1);
         let delays =
             InputDelays::draw(n_in, n, params.input_delay_ms, params.dt_ms, &mut delay_rng);
-        let rule = match params.plasticity {
-            Plasticity::DcOriginal(p) if delays.is_some() => {
-                Rule::Dc(Box::new(DcStdp::with_delays(
-                    p,
-                    n_in,
-                    n,
-                    params.dt_ms,
+        let rule = params.plasticity.build(&RuleContext {
+            n_in,
+            n_out: n,
+            dt_ms: params.dt_ms,
+            delays: delays.as_ref().map(|d| {
+                (
+                    d.steps(),
                     max_delay_steps(params.input_delay_ms, params.dt_ms),
-                    delays.as_ref().map_or(&[][..], |d| d.steps()),
-                )))
-            }
-            Plasticity::DcOriginal(p) => Rule::Dc(Box::new(DcStdp::new(p, n_in, n, params.dt_ms))),
-            Plasticity::ExpStdp {
-                params: p,
-                tau_pre_ms,
-                tau_post_ms,
-            } => Rule::Exp(Box::new(ExpRule {
-                params: p,
-                evolver: Evolver::default(),
-                pre: Array2::zeros((1, n_in)),
-                post: Array2::zeros((1, n)),
-                x_pre: Array2::zeros((1, n_in)),
-                x_post: Array2::zeros((1, n)),
-                decay_pre: (-params.dt_ms / tau_pre_ms).exp(),
-                decay_post: (-params.dt_ms / tau_post_ms).exp(),
-            })),
-        };
+                )
+            }),
+        });
         let mut exc = LifPopulation::new(n, params.exc, Some(params.theta));
         let mut inh = LifPopulation::new(n, params.inh, None);
         exc.prepare(params.dt_ms);
@@ -319,7 +267,7 @@ impl DiehlCook {
             inh,
             params,
             w,
-            rule,
+            rule: Some(rule),
             rng,
             seed: delay_seed,
             train: SpikeTrain::default(),
@@ -354,11 +302,10 @@ impl DiehlCook {
         Ok(())
     }
 
-    /// Tells the seed's rule that every weight may have changed outside it
-    /// (its events path then clips all of `W` at the next update).
+    /// Tells the rule that every weight may have changed outside it.
     fn weights_rewritten(&mut self) {
-        if let Rule::Exp(r) = &mut self.rule {
-            r.evolver.weights_replaced();
+        if let Some(r) = &mut self.rule {
+            r.weights_replaced();
         }
     }
 
@@ -383,86 +330,43 @@ impl DiehlCook {
         self.stats = stats;
     }
 
-    /// The plasticity rule's traces and every other buffer that carries
-    /// state from one example to the next, in a fixed order (`dc_original`:
-    /// pre, post1, post2, then with delays the pre and post1 histories;
-    /// `exp_stdp`: x_pre, x_post; then the pending delayed conductance), for
-    /// checkpoints. `None` while delayed depressions are still due (never at
-    /// an example boundary).
-    pub fn rule_traces(&self) -> Option<Vec<Vec<f32>>> {
-        let mut v = match &self.rule {
-            Rule::Dc(r) => {
-                let mut v = vec![r.pre.clone(), r.post1.clone(), r.post2.clone()];
-                if let Some(h) = &r.history {
-                    if !h.settled() {
-                        return None;
-                    }
-                    v.push(h.pre.clone());
-                    v.push(h.post1.clone());
-                }
-                v
-            }
-            Rule::Exp(r) => vec![
-                r.x_pre.iter().copied().collect(),
-                r.x_post.iter().copied().collect(),
-            ],
-            Rule::Frozen => return None,
-        };
-        if let Some(d) = &self.delays {
-            v.push(d.pending().to_vec());
-        }
-        Some(v)
+    /// The rule's name (`None` in a frozen copy).
+    pub fn rule_name(&self) -> Option<&'static str> {
+        self.rule.as_ref().map(|r| r.name())
     }
 
-    /// Restores what [`rule_traces`](Self::rule_traces) returned; `false` when
-    /// the count or lengths do not fit this network.
-    pub fn set_rule_traces(&mut self, traces: &[Vec<f32>]) -> bool {
-        let fits = |t: &[Vec<f32>], lens: &[usize]| {
-            t.len() == lens.len() && t.iter().zip(lens).all(|(v, &n)| v.len() == n)
-        };
-        let mut lens = match &self.rule {
-            Rule::Dc(r) => {
-                let mut l = vec![r.pre.len(), r.post1.len(), r.post2.len()];
-                if let Some(h) = &r.history {
-                    l.extend([h.pre.len(), h.post1.len()]);
-                }
-                l
-            }
-            Rule::Exp(r) => vec![r.x_pre.len(), r.x_post.len()],
-            Rule::Frozen => return false,
-        };
-        if let Some(d) = &self.delays {
-            lens.push(d.pending().len());
-        }
-        if !fits(traces, &lens) {
-            return false;
-        }
-        if let Some(d) = &mut self.delays {
-            d.set_pending(&traces[lens.len() - 1]);
-        }
-        match &mut self.rule {
-            Rule::Dc(r) => {
-                r.pre.copy_from_slice(&traces[0]);
-                r.post1.copy_from_slice(&traces[1]);
-                r.post2.copy_from_slice(&traces[2]);
-                if let Some(h) = &mut r.history {
-                    h.pre.copy_from_slice(&traces[3]);
-                    h.post1.copy_from_slice(&traces[4]);
-                }
-            }
-            Rule::Exp(r) => {
-                r.x_pre
-                    .iter_mut()
-                    .zip(&traces[0])
-                    .for_each(|(d, &s)| *d = s);
-                r.x_post
-                    .iter_mut()
-                    .zip(&traces[1])
-                    .for_each(|(d, &s)| *d = s);
-            }
-            Rule::Frozen => return false,
-        }
-        true
+    /// The plasticity rule's state by name ([`InputPlasticity::state`]),
+    /// for checkpoints; `None` while some of its work is in flight (never
+    /// at an example boundary) and in a frozen copy.
+    pub fn rule_state(&self) -> Option<Vec<(&'static str, Vec<f32>)>> {
+        let r = self.rule.as_ref()?;
+        Some(r.state_names().into_iter().zip(r.state()?).collect())
+    }
+
+    /// Names of [`rule_state`](Self::rule_state), in order.
+    pub fn rule_state_names(&self) -> Vec<&'static str> {
+        self.rule
+            .as_ref()
+            .map_or_else(Vec::new, |r| r.state_names())
+    }
+
+    /// Restores the rule's state, in the order of
+    /// [`rule_state_names`](Self::rule_state_names); `false` (and nothing
+    /// changed) when the count or a length does not fit.
+    pub fn set_rule_state(&mut self, state: &[Vec<f32>]) -> bool {
+        self.rule.as_mut().is_some_and(|r| r.set_state(state))
+    }
+
+    /// The delayed input conductance still to arrive, `(slots, n_exc)`
+    /// row-major (`None` without delays), for checkpoints.
+    pub fn pending_conductance(&self) -> Option<&[f32]> {
+        self.delays.as_ref().map(|d| d.pending())
+    }
+
+    /// Restores [`pending_conductance`](Self::pending_conductance); `false`
+    /// when the network has no delays or the length does not fit.
+    pub fn set_pending_conductance(&mut self, p: &[f32]) -> bool {
+        self.delays.as_mut().is_some_and(|d| d.set_pending(p))
     }
 
     /// The rest spikes carried toward the next showing
@@ -489,7 +393,7 @@ impl DiehlCook {
             w: self.w.clone(),
             exc: self.exc.clone(),
             inh: self.inh.clone(),
-            rule: Rule::Frozen,
+            rule: None,
             rng: self.rng.clone(),
             seed: self.seed,
             train: SpikeTrain::default(),
@@ -613,7 +517,7 @@ impl DiehlCook {
         rng: &mut ChaCha8Rng,
     ) -> Result<Presentation> {
         debug_assert!(
-            !(learning && matches!(self.rule, Rule::Frozen)),
+            !(learning && self.rule.is_none()),
             "a frozen copy does not learn"
         );
         let p = self.params;
@@ -668,10 +572,8 @@ impl DiehlCook {
     /// the end of this one, and it spares a second meeting of the threads.
     fn step(&mut self, inputs: &[u32], learning: bool, counts: Option<&mut [u32]>) -> Result<()> {
         let t = self.t;
-        let dc_learning = learning && matches!(self.rule, Rule::Dc(_));
-        if let Rule::Dc(r) = &mut self.rule
-            && learning
-        {
+        let learning = learning && self.rule.is_some();
+        if learning && let Some(r) = &mut self.rule {
             r.begin_step(t, inputs);
         }
         if self.team.is_some() {
@@ -693,13 +595,8 @@ impl DiehlCook {
             .stats
             .max_exc_spikes_in_step
             .max(self.exc_spikes.len() as u32);
-        if let Rule::Dc(r) = &mut self.rule
-            && dc_learning
-        {
-            r.end_step(inputs, &self.exc_spikes);
-        }
-        if learning {
-            self.learn_exp(inputs)?;
+        if learning && let Some(r) = &mut self.rule {
+            r.end_step(&mut self.w.view_mut(), inputs, &self.exc_spikes)?;
         }
         self.t += 1;
         Ok(())
@@ -708,39 +605,43 @@ impl DiehlCook {
     /// The ranges of one step on one thread, as a single range (no
     /// allocation: at 100-400 neurons a step takes a few microseconds).
     fn step_whole(&mut self, inputs: &[u32], learning: bool, counts: Option<&mut [u32]>) {
-        let (tables, ring) = match &mut self.delays {
-            Some(d) => {
-                let (tables, ring) = d.whole();
-                (Some(tables), Some(ring))
+        {
+            let (tables, ring) = match &mut self.delays {
+                Some(d) => {
+                    let (tables, ring) = d.whole();
+                    (Some(tables), Some(ring))
+                }
+                None => (None, None),
+            };
+            let shared = StepShared {
+                params: self.params,
+                t: self.t,
+                inputs,
+                inhibition: &self.inh_spikes,
+                learning,
+                tables,
+            };
+            Tile {
+                exc: self.exc.whole(),
+                inh: self.inh.whole(),
+                w: self.w.view_mut(),
+                ring,
+                rule: None,
+                counts,
+                scratch: &mut self.scratch[0],
             }
-            None => (None, None),
-        };
-        let (rule, cols) = match &mut self.rule {
-            Rule::Dc(r) if learning => {
-                let (shared, cols) = r.columns_whole();
-                (Some(shared), Some(cols))
-            }
-            _ => (None, None),
-        };
-        let shared = StepShared {
-            params: self.params,
-            t: self.t,
-            inputs,
-            inhibition: &self.inh_spikes,
-            learning,
-            tables,
-            rule: rule.as_ref(),
-        };
-        Tile {
-            exc: self.exc.whole(),
-            inh: self.inh.whole(),
-            w: self.w.view_mut(),
-            ring,
-            rule: cols,
-            counts,
-            scratch: &mut self.scratch[0],
+            .run(&shared);
         }
-        .run(&shared);
+        if learning && let Some(r) = &mut self.rule {
+            let scratch = &mut self.scratch[0];
+            let step = ColumnStep {
+                t: self.t,
+                inputs,
+                posts: &scratch.exc,
+                delays: self.delays.as_ref().map(InputDelays::tables),
+            };
+            r.learn_whole(&mut self.w.view_mut(), &step, &mut scratch.recent);
+        }
     }
 
     /// The column ranges of one step, each on its thread of the team.
@@ -757,13 +658,11 @@ impl DiehlCook {
             }
             None => (None, (0..ranges).map(|_| None).collect()),
         };
-        let (rule, rule_cols): (_, Vec<Option<RuleColumns>>) = match &mut self.rule {
-            Rule::Dc(r) if learning => {
-                let (shared, cols) = r.columns(&bounds);
-                (Some(shared), cols.into_iter().map(Some).collect())
-            }
-            _ => (None, (0..ranges).map(|_| None).collect()),
+        let mut rule_cols: Vec<Option<Box<dyn ColumnLearner>>> = match &mut self.rule {
+            Some(r) if learning => r.columns(&bounds).into_iter().map(Some).collect(),
+            _ => Vec::new(),
         };
+        rule_cols.resize_with(ranges, || None);
         let counts: Vec<Option<&mut [u32]>> = match counts {
             Some(c) => split_ranges(c, &bounds).into_iter().map(Some).collect(),
             None => (0..ranges).map(|_| None).collect(),
@@ -775,7 +674,6 @@ impl DiehlCook {
             inhibition: &self.inh_spikes,
             learning,
             tables,
-            rule: rule.as_ref(),
         };
         let tiles: Vec<Mutex<Tile>> = exc
             .into_iter()
@@ -834,46 +732,6 @@ impl DiehlCook {
     /// Column ranges stepped at once (see [`set_threads`](Self::set_threads)).
     pub fn threads(&self) -> usize {
         self.bounds.len() - 1
-    }
-
-    /// The seed's rule, on the whole matrix after the step's spikes.
-    fn learn_exp(&mut self, inputs: &[u32]) -> Result<()> {
-        let mut w: ArrayViewMut2<f32> = self.w.view_mut();
-        match &mut self.rule {
-            Rule::Dc(_) | Rule::Frozen => {}
-            Rule::Exp(r) => {
-                let ExpRule {
-                    params,
-                    evolver,
-                    pre,
-                    post,
-                    x_pre,
-                    x_post,
-                    decay_pre,
-                    decay_post,
-                } = &mut **r;
-                x_pre.mapv_inplace(|x| decay_flushed(x, *decay_pre));
-                x_post.mapv_inplace(|x| decay_flushed(x, *decay_post));
-                pre.fill(0.0);
-                post.fill(0.0);
-                for &i in inputs {
-                    pre[[0, i as usize]] = 1.0;
-                    x_pre[[0, i as usize]] = 1.0;
-                }
-                for &j in &self.exc_spikes {
-                    post[[0, j as usize]] = 1.0;
-                    x_post[[0, j as usize]] = 1.0;
-                }
-                let inp = EvolveInputs {
-                    pre: pre.view(),
-                    x_pre: x_pre.view(),
-                    post: post.view(),
-                    x_post: x_post.view(),
-                };
-                evolver.evolve(params, &inp, &mut w)?;
-            }
-        }
-        Ok(())
     }
 }
 
@@ -946,7 +804,6 @@ struct StepShared<'a> {
     inhibition: &'a [u32],
     learning: bool,
     tables: Option<DelayTables<'a>>,
-    rule: Option<&'a RuleShared<'a>>,
 }
 
 /// A column range's spikes of the step, and scratch.
@@ -966,7 +823,9 @@ struct Tile<'a> {
     inh: LifSlice<'a>,
     w: ArrayViewMut2<'a, f32>,
     ring: Option<DelayRing<'a>>,
-    rule: Option<RuleColumns<'a>>,
+    /// The rule's learner for these columns (learning steps on several
+    /// ranges; one range learns after [`Tile::run`]).
+    rule: Option<Box<dyn ColumnLearner + 'a>>,
     counts: Option<&'a mut [u32]>,
     scratch: &'a mut TileScratch,
 }
@@ -1014,15 +873,14 @@ impl Tile<'_> {
                 c[j as usize - first] += 1;
             }
         }
-        if let (Some(cols), Some(shared)) = (&mut self.rule, s.rule) {
-            cols.learn(
-                shared,
-                &mut self.w,
-                s.inputs,
-                &sc.exc,
-                s.tables,
-                &mut sc.recent,
-            );
+        if let Some(learner) = &mut self.rule {
+            let step = ColumnStep {
+                t: s.t,
+                inputs: s.inputs,
+                posts: &sc.exc,
+                delays: s.tables,
+            };
+            learner.learn(&mut self.w, &step, &mut sc.recent);
         }
     }
 }

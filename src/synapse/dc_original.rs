@@ -357,46 +357,6 @@ impl DcStdp {
         r
     }
 
-    /// One learning step `t` on a delayed connection (traces decayed
-    /// within): the input spikes set `pre`, the traces are recorded, the depressions
-    /// due in this step (inputs emitted `lag` steps ago) are applied, then
-    /// the postsynaptic spikes potentiate and set `post1`, `post2`.
-    /// `delays` are the synapses' delays in steps, `(n_in, n_out)` row-major,
-    /// and `delays_t` the same transposed, `(n_out, n_in)`.
-    ///
-    /// The three phases [`begin_step`](Self::begin_step),
-    /// [`columns`](Self::columns) + [`RuleColumns::learn`] and
-    /// [`end_step`](Self::end_step) on one range of all columns (a network
-    /// runs the middle one on several ranges at once).
-    pub fn step_delayed(
-        &mut self,
-        w: &mut ArrayViewMut2<f32>,
-        t: u64,
-        inputs: &[u32],
-        posts: &[u32],
-        delays: &[u8],
-        delays_t: &[u8],
-    ) {
-        assert!(self.history.is_some(), "step_delayed needs with_delays");
-        self.begin_step(t, inputs);
-        let mut recent = Vec::new();
-        {
-            let (shared, mut cols) = self.columns_whole();
-            cols.learn(
-                &shared,
-                w,
-                inputs,
-                posts,
-                Some(DelayTables {
-                    steps: delays,
-                    steps_t: delays_t,
-                }),
-                &mut recent,
-            );
-        }
-        self.end_step(inputs, posts);
-    }
-
     /// First phase of a learning step `t`, on the inputs' side: `pre`
     /// decays and the step's input spikes set it to 1; on a delayed
     /// connection `pre` is recorded and the inputs whose depression falls
@@ -504,41 +464,6 @@ impl DcStdp {
     pub fn params(&self) -> &DcStdpParams {
         &self.params
     }
-
-    /// Decays every trace by one step.
-    pub fn decay(&mut self) {
-        let [a, b, c] = self.decay;
-        decay_slice_flushed(&mut self.pre, a);
-        decay_slice_flushed(&mut self.post1, b);
-        decay_slice_flushed(&mut self.post2, c);
-    }
-
-    /// Presynaptic spike of input `i`: `pre[i] = 1`, `W[i, :] −= ν_pre·post1`, clip.
-    pub fn on_pre(&mut self, w: &mut ArrayViewMut2<f32>, i: usize) {
-        self.pre[i] = 1.0;
-        let (nu, w_max) = (self.params.nu_pre, self.params.w_max);
-        let mut row = w.row_mut(i);
-        match row.as_slice_mut() {
-            Some(r) => depress(r, &self.post1, nu, w_max),
-            None => {
-                for (x, &p1) in row.iter_mut().zip(&self.post1) {
-                    *x = (*x - nu * p1).clamp(0.0, w_max);
-                }
-            }
-        }
-    }
-
-    /// Postsynaptic spike of neuron `j`: `W[:, j] += ν_post·pre·post2_before`,
-    /// clip, then `post1[j] = post2[j] = 1`.
-    pub fn on_post(&mut self, w: &mut ArrayViewMut2<f32>, j: usize) {
-        let gain = self.params.nu_post * self.post2[j];
-        let w_max = self.params.w_max;
-        for (x, &p) in w.column_mut(j).iter_mut().zip(&self.pre) {
-            *x = (*x + gain * p).clamp(0.0, w_max);
-        }
-        self.post1[j] = 1.0;
-        self.post2[j] = 1.0;
-    }
 }
 
 /// A connection's delays in steps: `steps` `(n_in, n_out)` row-major and
@@ -552,7 +477,7 @@ pub struct DelayTables<'a> {
 }
 
 /// What every column range reads during a learning step (see [`DcStdp::columns`]).
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct RuleShared<'a> {
     params: DcStdpParams,
     decay: [f32; 3],
@@ -561,7 +486,7 @@ pub struct RuleShared<'a> {
 }
 
 /// The records of a delayed connection that every column range reads.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 struct SharedHistory<'a> {
     slots: usize,
     now: usize,
@@ -735,30 +660,71 @@ mod tests {
 
     use super::*;
 
+    /// One learning step through the phases the network runs:
+    /// `begin_step`, `columns_whole` + `learn`, `end_step`.
+    fn step(
+        r: &mut DcStdp,
+        w: &mut Array2<f32>,
+        t: u64,
+        inputs: &[u32],
+        posts: &[u32],
+        delays: Option<DelayTables>,
+    ) {
+        r.begin_step(t, inputs);
+        {
+            let (shared, mut cols) = r.columns_whole();
+            cols.learn(
+                &shared,
+                &mut w.view_mut(),
+                inputs,
+                posts,
+                delays,
+                &mut Vec::new(),
+            );
+        }
+        r.end_step(inputs, posts);
+    }
+
+    /// The largest `|a − b|`, NaN when either holds a NaN.
+    fn max_abs_diff(a: &Array2<f32>, b: &Array2<f32>) -> f32 {
+        a.iter().zip(b.iter()).fold(0.0f32, |m, (x, y)| {
+            let d = (x - y).abs();
+            if m.is_nan() || d.is_nan() {
+                f32::NAN
+            } else {
+                m.max(d)
+            }
+        })
+    }
+
     #[test]
     fn pairing_potentiates_and_post_then_pre_depresses() {
         let p = DcStdpParams::default();
         let mut w = Array2::from_elem((2, 2), 0.5f32);
         let mut r = DcStdp::new(p, 2, 2, 0.5);
-        // post2 before the first post spike is 0: no potentiation.
-        r.on_pre(&mut w.view_mut(), 0);
-        r.on_post(&mut w.view_mut(), 1);
+        // Step 0: input 0 and neuron 1 fire together. post1 and post2 before
+        // the spike are 0: neither depression nor potentiation.
+        step(&mut r, &mut w, 0, &[0], &[1], None);
         assert_eq!(w[[0, 1]], 0.5);
-        // 10 steps later (5 ms) input 0 fires again, then neuron 1 again.
-        for _ in 0..10 {
-            r.decay();
+        // 10 steps (5 ms) later input 0 fires again, and neuron 1 with it:
+        // depression with post1 decayed 10 steps, then potentiation with
+        // pre = 1 and post2 decayed 10 steps.
+        for t in 1..10 {
+            step(&mut r, &mut w, t, &[], &[], None);
         }
-        let post1 = r.post1[1];
-        r.on_pre(&mut w.view_mut(), 0);
-        let depressed = 0.5 - 1e-4 * post1;
-        assert!((w[[0, 1]] - depressed).abs() < 1e-7);
-        let post2 = r.post2[1];
-        assert!((post2 - (-5.0f32 / 40.0).exp()).abs() < 1e-6);
-        r.on_post(&mut w.view_mut(), 1);
-        assert!((w[[0, 1]] - (depressed + 1e-2 * 1.0 * post2)).abs() < 1e-6);
-        // Input 1 never fired: its weights to neuron 1 are untouched.
+        step(&mut r, &mut w, 10, &[0], &[1], None);
+        let post1 = (-5.0f32 / 20.0).exp();
+        let post2 = (-5.0f32 / 40.0).exp();
+        let expected = 0.5 - 1e-4 * post1 + 1e-2 * post2;
+        assert!(
+            (w[[0, 1]] - expected).abs() < 1e-6,
+            "{} vs {expected}",
+            w[[0, 1]]
+        );
+        // Input 1 never fired and neuron 0 never spiked: untouched.
         assert_eq!(w[[1, 1]], 0.5);
-        assert_eq!(w[[0, 0]], 0.5 - 1e-4 * 0.0);
+        assert_eq!(w[[0, 0]], 0.5);
+        assert_eq!(w[[1, 0]], 0.5);
     }
 
     #[test]
@@ -767,20 +733,21 @@ mod tests {
         let p = DcStdpParams::default();
         let delays_row: Vec<u8> = vec![0, 4];
         let cols: Vec<u8> = vec![0, 4];
+        let tables = DelayTables {
+            steps: &delays_row,
+            steps_t: &cols,
+        };
         let mut w = Array2::from_elem((1, 2), 0.5f32);
         let mut r = DcStdp::with_delays(p, 1, 2, 0.5, 5, &[0, 4]);
         let d1 = (-0.5f32 / 20.0).exp();
-        let step = |r: &mut DcStdp, w: &mut Array2<f32>, t: u64, pre: &[u32], post: &[u32]| {
-            r.step_delayed(&mut w.view_mut(), t, pre, post, &delays_row, &cols);
-        };
         // t = 0: input 0 fires; t = 2: neuron 1 fires (post1 = 1 from then on).
-        step(&mut r, &mut w, 0, &[0], &[]);
-        step(&mut r, &mut w, 1, &[], &[]);
-        step(&mut r, &mut w, 2, &[], &[1]);
+        step(&mut r, &mut w, 0, &[0], &[], Some(tables));
+        step(&mut r, &mut w, 1, &[], &[], Some(tables));
+        step(&mut r, &mut w, 2, &[], &[1], Some(tables));
         // Potentiation at t = 2 reads pre at t − 4 < 0 (zero) for neuron 1.
         assert_eq!(w[[0, 1]], 0.5);
         for t in 3..12 {
-            step(&mut r, &mut w, t, &[], &[]);
+            step(&mut r, &mut w, t, &[], &[], Some(tables));
         }
         // Neuron 0: arrival at t = 0, post1 then 0: no depression. Neuron 1:
         // arrival at t = 4, post1 two steps after its spike.
@@ -795,11 +762,11 @@ mod tests {
         // A postsynaptic spike of neuron 1 at t = 14 after input 0 fires at
         // t = 12 sees pre as it was at 14 − 4 = 10: from the first spike,
         // decayed 10 steps, not the fresh spike of t = 12.
-        step(&mut r, &mut w, 12, &[0], &[]);
-        step(&mut r, &mut w, 13, &[], &[]);
+        step(&mut r, &mut w, 12, &[0], &[], Some(tables));
+        step(&mut r, &mut w, 13, &[], &[], Some(tables));
         let post2 = r.post2[1] * (-0.5f32 / 40.0).exp();
         let before = w[[0, 1]];
-        step(&mut r, &mut w, 14, &[], &[1]);
+        step(&mut r, &mut w, 14, &[], &[1], Some(tables));
         let pre_then = (-0.5f32 / 20.0).exp().powi(10);
         let expected = before + 1e-2 * pre_then * post2;
         assert!(
@@ -830,6 +797,10 @@ mod tests {
             .flat_map(|j| (0..n_in).map(move |i| (i, j)))
             .map(|(i, j)| delays[i * n + j])
             .collect();
+        let tables = DelayTables {
+            steps: &delays,
+            steps_t: &cols,
+        };
         let w0 = Array2::from_shape_fn((n_in, n), |_| rng.random::<f32>() * 1.2);
         let pre_sp: Vec<Vec<u32>> = (0..steps)
             .map(|_| {
@@ -848,27 +819,26 @@ mod tests {
         let mut w = w0.clone();
         let mut r = DcStdp::with_delays(p, n_in, n, 0.5, max_d, &delays);
         for t in 0..steps {
-            r.step_delayed(
-                &mut w.view_mut(),
-                t,
-                &pre_sp[t as usize],
-                &post_sp[t as usize],
-                &delays,
-                &cols,
-            );
+            let (pre, post) = (&pre_sp[t as usize], &post_sp[t as usize]);
+            step(&mut r, &mut w, t, pre, post, Some(tables));
         }
         // The direct simulation, with the full trace records.
         let lag = max_d as u64 + 1;
         let mut wr = w0.clone();
-        let mut q = DcStdp::new(p, n_in, n, 0.5);
+        let k = |tau: f32| (-0.5f32 / tau).exp();
+        let (k_pre, k_post1, k_post2) = (k(p.tau_pre_ms), k(p.tau_post1_ms), k(p.tau_post2_ms));
+        let (mut q_pre, mut q_post1, mut q_post2) =
+            (vec![0f32; n_in], vec![0f32; n], vec![0f32; n]);
         let (mut pre_rec, mut post1_rec) = (Vec::new(), Vec::new());
         for t in 0..steps as usize {
-            q.decay();
+            q_pre.iter_mut().for_each(|x| *x *= k_pre);
+            q_post1.iter_mut().for_each(|x| *x *= k_post1);
+            q_post2.iter_mut().for_each(|x| *x *= k_post2);
             for &i in &pre_sp[t] {
-                q.pre[i as usize] = 1.0;
+                q_pre[i as usize] = 1.0;
             }
-            pre_rec.push(q.pre.clone());
-            post1_rec.push(q.post1.clone());
+            pre_rec.push(q_pre.clone());
+            post1_rec.push(q_post1.clone());
             if t as u64 >= lag {
                 let te = t - lag as usize;
                 for &i in &pre_sp[te] {
@@ -881,21 +851,17 @@ mod tests {
             }
             for &j in &post_sp[t] {
                 let j = j as usize;
-                let gain = p.nu_post * q.post2[j];
+                let gain = p.nu_post * q_post2[j];
                 for i in 0..n_in {
                     let d = usize::from(delays[i * n + j]);
                     let x = if t >= d { pre_rec[t - d][i] } else { 0.0 };
                     wr[[i, j]] = (wr[[i, j]] + gain * x).clamp(0.0, 1.0);
                 }
-                q.post1[j] = 1.0;
-                q.post2[j] = 1.0;
+                q_post1[j] = 1.0;
+                q_post2[j] = 1.0;
             }
         }
-        let worst = w
-            .iter()
-            .zip(wr.iter())
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
+        let worst = max_abs_diff(&w, &wr);
         assert!(worst < 1e-6, "largest difference {worst}");
         assert_ne!(w, w0, "the rule changed the weights");
     }
@@ -909,12 +875,19 @@ mod tests {
         };
         let mut w = Array2::from_elem((3, 3), 0.5f32);
         let mut r = DcStdp::new(p, 3, 3, 0.5);
-        for k in 0..20 {
-            r.on_post(&mut w.view_mut(), k % 3);
-            r.on_pre(&mut w.view_mut(), (k + 1) % 3);
-            r.on_post(&mut w.view_mut(), k % 3);
+        for k in 0..20u32 {
+            step(&mut r, &mut w, u64::from(k), &[(k + 1) % 3], &[k % 3], None);
+            step(&mut r, &mut w, u64::from(k), &[k % 3], &[(k + 2) % 3], None);
         }
         assert!(w.iter().all(|&x| (0.0..=1.0).contains(&x)));
         assert!(w.iter().any(|&x| x == 1.0) || w.iter().any(|&x| x == 0.0));
+    }
+
+    #[test]
+    fn max_abs_diff_reports_nan() {
+        let a = Array2::from_elem((1, 2), 1.0f32);
+        let mut b = a.clone();
+        b[[0, 1]] = f32::NAN;
+        assert!(max_abs_diff(&a, &b).is_nan());
     }
 }

@@ -6,7 +6,7 @@
 
 use ndarray::{ArrayView2, ArrayViewMut2, Zip};
 
-use crate::math::flush::decay_flushed;
+use crate::math::flush::{decay_flushed, decay_slice_flushed};
 
 /// A "set to 1 on spike, else decay" trace filter with a fixed decay factor.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -26,6 +26,15 @@ impl SetTrace {
     /// The per-step decay factor `e^(−dt/τ)`.
     pub fn decay(&self) -> f32 {
         self.decay
+    }
+
+    /// Advances `x` one step given the indices of the elements that spiked
+    /// (the event form of [`step`](Self::step), the same values).
+    pub fn step_events(&self, x: &mut [f32], spikes: &[u32]) {
+        decay_slice_flushed(x, self.decay);
+        for &i in spikes {
+            x[i as usize] = 1.0;
+        }
     }
 
     /// Advances `x` one step given `spikes` (non-zero = spike). Shapes must match.
