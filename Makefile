@@ -52,12 +52,15 @@ doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps
 
 ## unit: the test suite (on the widest SIMD copies of the kernels the CPU
-## has), then the kernel and network tests again on the AVX2 and on the
+## has), the tests that need root (a SLURM cluster) or Python (ignored by a
+## plain `cargo test`, so they are never counted as passed where they could
+## not run), then the kernel and network tests again on the AVX2 and on the
 ## portable copies (STDP_SIMD caps the level; on a CPU without AVX-512 the
 ## first two runs are the same)
 KERNEL_TESTS = --lib --test golden --test paths --test properties
 unit:
 	$(CARGO) test --release
+	$(CARGO) test --release --test slurm --test python_interop --test harness --test grid_run -- --ignored
 	STDP_SIMD=avx2 $(CARGO) test --release $(KERNEL_TESTS) --test diehl_cook
 	STDP_SIMD=baseline $(CARGO) test --release $(KERNEL_TESTS)
 

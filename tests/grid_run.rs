@@ -139,20 +139,29 @@ fn shards_from_slurm_variables_merge_to_the_same_results_as_one_local_run() {
     }
     let png = std::fs::read(local.join("report_w_mean_vs_rule_eta.png")).unwrap();
     assert_eq!(&png[1..4], b"PNG");
+}
 
-    if support::python::ready(&["h5py", "polars"]) {
-        let script = "import sys, h5py, polars as pl\n\
-            d = sys.argv[1]\n\
-            t = pl.read_parquet(d + '/grid.parquet')\n\
-            f = h5py.File(d + '/grid.h5', 'r')\n\
-            assert f.attrs['complete'] == 1\n\
-            ids = [s.decode() if isinstance(s, bytes) else s for s in f['table/id'][:]]\n\
-            assert ids == t['id'].to_list(), (ids, t['id'].to_list())\n\
-            w = f['points/' + ids[0] + '/weights']\n\
-            print(t.height, w.shape)\n";
-        let printed = support::python::run(script, &local);
-        assert_eq!(printed.trim(), "11 (4, 784, 100)");
-    }
+#[test]
+#[ignore = "needs Python with h5py and polars ($STDP_PYTHON); `make test` runs it"]
+fn python_reads_a_merged_grid() {
+    support::python::require(&["h5py", "polars"]);
+    let d = tempfile::tempdir().unwrap();
+    let g = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/grid_smoke.toml");
+    let local = d.path().join("local");
+    let l = local.to_str().unwrap();
+    stdp_ok(&["grid", g.to_str().unwrap(), "--out", l, "--threads", "2"]);
+    stdp_ok(&["merge", l]);
+    let script = "import sys, h5py, polars as pl\n\
+        d = sys.argv[1]\n\
+        t = pl.read_parquet(d + '/grid.parquet')\n\
+        f = h5py.File(d + '/grid.h5', 'r')\n\
+        assert f.attrs['complete'] == 1\n\
+        ids = [s.decode() if isinstance(s, bytes) else s for s in f['table/id'][:]]\n\
+        assert ids == t['id'].to_list(), (ids, t['id'].to_list())\n\
+        w = f['points/' + ids[0] + '/weights']\n\
+        print(t.height, w.shape)\n";
+    let printed = support::python::run(script, &local);
+    assert_eq!(printed.trim(), "11 (4, 784, 100)");
 }
 
 fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {

@@ -225,10 +225,9 @@ fn a_finished_run_is_not_overwritten_without_force() {
 }
 
 #[test]
+#[ignore = "needs Python with numpy, h5py and polars ($STDP_PYTHON); `make test` runs it"]
 fn python_reads_result_h5_and_stats_parquet() {
-    if !support::python::ready(&["numpy", "h5py", "polars"]) {
-        return;
-    }
+    support::python::require(&["numpy", "h5py", "polars"]);
     let dir = tempfile::tempdir().unwrap();
     let p = plan(&["steps=100", "record.snapshot_stride=50"]);
     run(

@@ -10,8 +10,9 @@
 //!
 //! Needs root (the daemons run as root) and the Debian packages slurmctld,
 //! slurmd, slurm-client, munge (`scripts/install-deps.sh` installs them when
-//! run as root). Skipped, with a message, only when not root (a failure instead
-//! with `STDP_REQUIRE_SLURM=1`, set by CI). The cluster's
+//! run as root). The tests are `#[ignore]`d: a plain `cargo test` reports
+//! them as ignored; `make test` runs them with `--ignored`, where not being
+//! root is a failure. The cluster's
 //! processes are stopped by the PIDs this test started, also on failure.
 
 mod support;
@@ -233,19 +234,16 @@ fn is_root() -> bool {
 /// The tests of this file share loopback ports: one cluster at a time.
 static ONE_CLUSTER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// A running cluster (and the lock that keeps it the only one), or `None`
-/// with a message when not root (a failure instead with `STDP_REQUIRE_SLURM=1`).
-fn cluster_or_skip() -> Option<(std::sync::MutexGuard<'static, ()>, Cluster)> {
-    if !is_root() {
-        assert!(
-            std::env::var("STDP_REQUIRE_SLURM").as_deref() != Ok("1"),
-            "STDP_REQUIRE_SLURM=1 but not root: the SLURM cluster test cannot run"
-        );
-        eprintln!("SKIPPED: the SLURM cluster test starts slurmctld/slurmd/munged and needs root");
-        return None;
-    }
+/// A running cluster (and the lock that keeps it the only one). The tests
+/// that call this are `#[ignore]`d (`make test` runs them with
+/// `--ignored`, as root); not being root is then a failure.
+fn cluster() -> (std::sync::MutexGuard<'static, ()>, Cluster) {
+    assert!(
+        is_root(),
+        "the SLURM cluster test starts slurmctld/slurmd/munged and needs root"
+    );
     let guard = ONE_CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
-    Some((guard, Cluster::start()))
+    (guard, Cluster::start())
 }
 
 fn submitted_id(out: &str) -> String {
@@ -275,10 +273,9 @@ fn stdp_slurm(args: &[&str], conf: &Path) -> String {
 }
 
 #[test]
+#[ignore = "needs root and the SLURM daemons; `make test` runs it"]
 fn a_slurm_array_runs_the_grid_and_a_cancelled_task_resumes_on_resubmission() {
-    let Some((_one_at_a_time, cluster)) = cluster_or_skip() else {
-        return;
-    };
+    let (_one_at_a_time, cluster) = cluster();
     let conf = cluster.conf.clone();
     let work = tempfile::tempdir().unwrap();
     let grid = smoke_grid(work.path(), 3000, 300, 4);
@@ -377,10 +374,9 @@ fn a_slurm_array_runs_the_grid_and_a_cancelled_task_resumes_on_resubmission() {
 }
 
 #[test]
+#[ignore = "needs root and the SLURM daemons; `make test` runs it"]
 fn a_task_with_too_short_a_time_limit_saves_requeues_and_finishes_on_its_own() {
-    let Some((_one_at_a_time, cluster)) = cluster_or_skip() else {
-        return;
-    };
+    let (_one_at_a_time, cluster) = cluster();
     let conf = cluster.conf.clone();
     let work = tempfile::tempdir().unwrap();
     // Two points of ~60 s each (one thread each) in one task of 2 CPUs
