@@ -53,6 +53,67 @@ pub fn default_grace(bytes: u64) -> u32 {
     60 + u32::try_from(bytes / 20_000_000).unwrap_or(u32::MAX / 2)
 }
 
+/// A SLURM time limit (`--time`) in seconds: `minutes`, `minutes:seconds`,
+/// `hours:minutes:seconds`, `days-hours`, `days-hours:minutes` or
+/// `days-hours:minutes:seconds` (sbatch(1)); `None` for anything else,
+/// including `UNLIMITED`.
+pub fn time_limit_seconds(time: &str) -> Option<u64> {
+    let num = |s: &str| -> Option<u64> {
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let (days, rest) = match time.split_once('-') {
+        Some((d, r)) => (Some(num(d)?), r),
+        None => (None, time),
+    };
+    let parts: Vec<u64> = rest.split(':').map(num).collect::<Option<_>>()?;
+    let secs = match (days, parts.as_slice()) {
+        (None, [m]) => m * 60,
+        (None, [m, s]) => m * 60 + s,
+        (None, [h, m, s]) => h * 3600 + m * 60 + s,
+        (Some(d), [h]) => d * 86_400 + h * 3600,
+        (Some(d), [h, m]) => d * 86_400 + h * 3600 + m * 60,
+        (Some(d), [h, m, s]) => d * 86_400 + h * 3600 + m * 60 + s,
+        _ => return None,
+    };
+    Some(secs)
+}
+
+/// The grace a task with time limit `time` gets: `grace` when it leaves
+/// at least half the limit to work in; otherwise an error for a grace the
+/// user gave (`explicit`), or half the limit for the default, with the
+/// warning to print. A task whose grace were most of its time would get
+/// SLURM's warning at once and save without progress at every requeue.
+pub fn fit_grace(
+    grace: u32,
+    explicit: bool,
+    time: Option<&str>,
+) -> std::result::Result<(u32, Option<String>), String> {
+    let Some(limit) = time.and_then(time_limit_seconds) else {
+        return Ok((grace, None));
+    };
+    let half = u32::try_from(limit / 2).unwrap_or(u32::MAX);
+    if grace <= half {
+        return Ok((grace, None));
+    }
+    let t = time.unwrap_or_default();
+    if explicit {
+        return Err(format!(
+            "--grace {grace} s is more than half of --time {t} ({limit} s): each task would get \
+             SLURM's warning before doing half its work; give a grace of at most {half} s or a \
+             longer --time"
+        ));
+    }
+    Ok((
+        half,
+        Some(format!(
+            "warning: the default grace ({grace} s, for the largest checkpoint) is more than \
+             half of --time {t}; using {half} s (half of it)"
+        )),
+    ))
+}
+
 /// What the script runs: absolute paths, so the job works from any directory.
 #[derive(Clone, Debug)]
 pub struct SlurmJob {
@@ -190,4 +251,36 @@ exit "$status"
         grace = o.grace,
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fit_grace, time_limit_seconds as t};
+
+    #[test]
+    fn time_limits_in_every_sbatch_form() {
+        assert_eq!(t("90"), Some(5400));
+        assert_eq!(t("01:30"), Some(90));
+        assert_eq!(t("00:01:00"), Some(60));
+        assert_eq!(t("2-00"), Some(172_800));
+        assert_eq!(t("1-02:03"), Some(93_780));
+        assert_eq!(t("1-00:00:10"), Some(86_410));
+        assert_eq!(t("UNLIMITED"), None);
+        assert_eq!(t("1:2:3:4"), None);
+        assert_eq!(t(""), None);
+    }
+
+    #[test]
+    fn a_grace_over_half_the_time_limit_is_refused_or_clamped() {
+        assert_eq!(fit_grace(20, true, Some("00:01:00")), Ok((20, None)));
+        let e = fit_grace(60, true, Some("00:01:00")).unwrap_err();
+        assert!(
+            e.contains("--grace 60") && e.contains("at most 30 s"),
+            "{e}"
+        );
+        let (g, w) = fit_grace(61, false, Some("00:01:00")).unwrap();
+        assert_eq!(g, 30);
+        assert!(w.unwrap().contains("using 30 s"));
+        assert_eq!(fit_grace(600, true, None), Ok((600, None)));
+    }
 }

@@ -14,7 +14,9 @@ use stdp_harness::grid::point::PlannedGrid;
 use stdp_harness::grid::report::{ReportOptions, report as report_grid};
 use stdp_harness::grid::runner::{GridRunOptions, PointOutcome, run_shard};
 use stdp_harness::grid::shard::{Shard, assign};
-use stdp_harness::grid::slurm::{SlurmJob, SlurmOptions, array_spec, default_grace, sbatch_script};
+use stdp_harness::grid::slurm::{
+    SlurmJob, SlurmOptions, array_spec, default_grace, fit_grace, sbatch_script,
+};
 use stdp_harness::grid::status::{PointState, grid_status};
 use stdp_harness::record::atomic::write_atomically;
 
@@ -236,9 +238,16 @@ pub fn slurm(
         workdir: std::env::current_dir().context("no current directory")?,
         mnist: mnist.map(|m| absolute(&m)).transpose()?,
     };
-    if o.grace == 0 {
+    let explicit = o.grace != 0;
+    if !explicit {
         o.grace = default_grace(largest_checkpoint_bytes(&g)?);
     }
+    let (grace, warning) =
+        fit_grace(o.grace, explicit, o.time.as_deref()).map_err(anyhow::Error::msg)?;
+    if let Some(w) = warning {
+        eprintln!("{w}");
+    }
+    o.grace = grace;
     // The manifest now, so that `stdp merge` can list what is missing even
     // before the first task starts.
     let manifest = Manifest::of(&g)?;

@@ -199,7 +199,9 @@ struct SlurmArgs {
     extra: Vec<String>,
     /// Seconds between SLURM's warning signal (USR1) and the time limit, for
     /// saving the points in flight [default: 60 + 1 per 20 MB of the
-    /// grid's largest checkpoint].
+    /// grid's largest checkpoint, at most half of --time]. A grace over half
+    /// of --time is refused: each task would be warned before doing half
+    /// its work.
     #[arg(long, value_name = "SECONDS")]
     grace: Option<u32>,
     /// Times a task that saved its state at a time limit or preemption
