@@ -563,3 +563,73 @@ fn a_second_process_on_the_same_run_directory_fails_at_once_naming_the_first() {
     let _ = first.wait();
     fails_with(&second, &["in use by process", &first.id().to_string()]);
 }
+
+/// The lines of the fenced block right after the heading `## {title}`.
+fn block_after<'a>(doc: &'a str, title: &str) -> Option<Vec<&'a str>> {
+    let lines: Vec<&str> = doc.lines().collect();
+    let h = lines
+        .iter()
+        .position(|l| l.trim_end() == format!("## {title}"))?;
+    let open = h
+        + 1
+        + lines[h + 1..]
+            .iter()
+            .position(|l| l.starts_with("```") || l.starts_with("## "))?;
+    if !lines[open].starts_with("```") {
+        return None;
+    }
+    let close = open
+        + 1
+        + lines[open + 1..]
+            .iter()
+            .position(|l| l.starts_with("```"))?;
+    Some(lines[open + 1..close].to_vec())
+}
+
+fn trimmed(s: &str) -> Vec<&str> {
+    let mut v: Vec<&str> = s.lines().map(str::trim_end).collect();
+    while v.last() == Some(&"") {
+        v.pop();
+    }
+    v
+}
+
+#[test]
+fn docs_cli_md_is_the_help_of_every_command() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/cli.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let top = stdp(&["--help"]);
+    assert!(top.status.success());
+    let top = String::from_utf8_lossy(&top.stdout).into_owned();
+    let subs: Vec<String> = top
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|c| c != "help")
+        .collect();
+    assert!(subs.len() >= 8, "{subs:?}");
+    let mut stale = Vec::new();
+    for sub in std::iter::once(None).chain(subs.iter().map(Some)) {
+        let (title, args) = match sub {
+            None => ("stdp".to_string(), vec!["--help"]),
+            Some(s) => (format!("stdp {s}"), vec![s.as_str(), "--help"]),
+        };
+        let out = stdp(&args);
+        assert!(out.status.success(), "{title} --help");
+        let help = String::from_utf8_lossy(&out.stdout).into_owned();
+        match block_after(&doc, &title) {
+            Some(block) if trimmed(&block.join("\n")) == trimmed(&help) => {}
+            Some(_) => stale.push(format!("{title}: differs from `{title} --help`")),
+            None => stale.push(format!(
+                "{title}: no section `## {title}` with a fenced block"
+            )),
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "docs/cli.md is out of date (`python3 scripts/cli_doc.py` rewrites its blocks):\n{}",
+        stale.join("\n")
+    );
+}
