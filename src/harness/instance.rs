@@ -13,13 +13,13 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::config::{InputPlan, InstancePlan, Plan};
 use crate::error::Result;
-use crate::math::flush::decay_flushed;
 use crate::par::Par;
 use crate::record::stats::{ActivityWindow, StatsTable};
 use crate::synapse::exp_stdp::{
     EvolveInputs, Evolver, ProjectionPath, UniformInit, ValidExpStdpParams, W_MIN,
     compute_layer_auto_into,
 };
+use crate::synapse::trace::SetTrace;
 
 /// The state of one instance; everything in it is saved in checkpoints.
 /// Read it through the accessors: only the harness (its stepping and its
@@ -160,11 +160,12 @@ impl Instance {
         decay: f32,
     ) -> u64 {
         let mut n = 0;
+        let trace = SetTrace::from_decay(decay);
         for (s, x) in spikes.iter_mut().zip(traces.iter_mut()) {
             let fired = rng.random_bool(p);
             n += u64::from(fired);
             *s = f32::from(u8::from(fired));
-            *x = if fired { 1.0 } else { decay_flushed(*x, decay) };
+            *x = trace.next(*x, fired);
         }
         n
     }

@@ -35,8 +35,8 @@
 
 use ndarray::{ArrayView1, ArrayViewMut2, Axis};
 
-use crate::math::flush::decay_slice_flushed;
 use crate::neuron::lif::split_ranges;
+use crate::synapse::trace::SetTrace;
 
 /// Parameters of the rule.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -362,11 +362,7 @@ impl DcStdp {
     /// connection `pre` is recorded and the inputs whose depression falls
     /// due in this step are set aside.
     pub fn begin_step(&mut self, t: u64, inputs: &[u32]) {
-        let a = self.decay[0];
-        decay_slice_flushed(&mut self.pre, a);
-        for &i in inputs {
-            self.pre[i as usize] = 1.0;
-        }
+        SetTrace::from_decay(self.decay[0]).step_events(&mut self.pre, inputs);
         if let Some(h) = &mut self.history {
             let n_in = self.pre.len();
             let now = (t % h.slots as u64) as usize;
@@ -533,8 +529,9 @@ impl RuleColumns<'_> {
     ) {
         let (first, width) = (self.first, self.post1.len());
         let [_, b, c] = s.decay;
-        decay_slice_flushed(self.post1, b);
-        decay_slice_flushed(self.post2, c);
+        // Decayed now, set to 1 after this step's potentiation below.
+        SetTrace::from_decay(b).step_events(self.post1, &[]);
+        SetTrace::from_decay(c).step_events(self.post2, &[]);
         let (nu, w_max) = (s.params.nu_pre, s.params.w_max);
         let local = posts
             .iter()

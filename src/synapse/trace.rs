@@ -23,6 +23,23 @@ impl SetTrace {
         }
     }
 
+    /// A filter with the given per-step decay factor (computed elsewhere,
+    /// e.g. in f64 from a config's time constant).
+    pub fn from_decay(decay: f32) -> Self {
+        SetTrace { decay }
+    }
+
+    /// One element's next value: 1 when it spiked, else decayed (and
+    /// flushed to 0 below the floor).
+    #[inline]
+    pub fn next(&self, x: f32, spiked: bool) -> f32 {
+        if spiked {
+            1.0
+        } else {
+            decay_flushed(x, self.decay)
+        }
+    }
+
     /// The per-step decay factor `e^(−dt/τ)`.
     pub fn decay(&self) -> f32 {
         self.decay
@@ -39,9 +56,8 @@ impl SetTrace {
 
     /// Advances `x` one step given `spikes` (non-zero = spike). Shapes must match.
     pub fn step(&self, x: &mut ArrayViewMut2<f32>, spikes: ArrayView2<f32>) {
-        let d = self.decay;
-        Zip::from(x).and(&spikes).for_each(|x, &s| {
-            *x = if s != 0.0 { 1.0 } else { decay_flushed(*x, d) };
-        });
+        Zip::from(x)
+            .and(&spikes)
+            .for_each(|x, &s| *x = self.next(*x, s != 0.0));
     }
 }
