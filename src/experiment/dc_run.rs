@@ -509,6 +509,7 @@ pub fn run_dc(
             plan.name
         ),
         &points,
+        Some(60_000.0),
     )?;
     let json = serde_json::to_string_pretty(&summary).map_err(|e| Error::file(out, e))?;
     write_atomically(&out.join("summary.json"), |tmp| {

@@ -152,20 +152,6 @@ pub fn put_snapshots(
     put(g, "snapshot_steps", &steps, path)
 }
 
-/// Reads what [`put_snapshots`] wrote.
-pub fn get_snapshots(g: &Group, path: &Path) -> Result<Vec<(u64, Array2<f32>)>> {
-    let steps: Array1<u64> = get_1d(g, "snapshot_steps", path)?;
-    let data: ArrayD<f32> = get_dyn(g, "snapshots", path)?;
-    let data = data
-        .into_dimensionality::<ndarray::Ix3>()
-        .map_err(|e| Error::file(path, format!("dataset `snapshots`: {e}")))?;
-    Ok(steps
-        .iter()
-        .zip(data.outer_iter())
-        .map(|(&s, w)| (s, w.to_owned()))
-        .collect())
-}
-
 /// Opens a checkpoint and checks that it belongs to the config with hash
 /// `config_hash` (root attribute `config_hash`).
 pub fn open_checkpoint(path: &Path, config_hash: &str) -> Result<hdf5::File> {

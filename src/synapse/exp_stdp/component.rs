@@ -142,13 +142,6 @@ impl ExpStdpSynapse {
         }
     }
 
-    /// Always update by `path` instead of choosing per call (the default).
-    pub fn force_path(&mut self, path: Option<EvolvePath>) {
-        let mut evolver = Evolver::new(path, crate::par::Par::Seq);
-        evolver.weights_replaced();
-        self.evolver = evolver;
-    }
-
     /// The component's name (also the stem of its saved files).
     pub fn name(&self) -> &str {
         &self.name
