@@ -9,3 +9,63 @@ pub enum Par {
     /// Split over the current rayon pool (row blocks; results do not depend on the split).
     Rayon,
 }
+
+/// Layers from this size share each training step of a Diehl & Cook
+/// network by column ranges; smaller ones train on one thread. Measured
+/// (results/benchmarks.md): two threads pay at 6,400 neurons (1.25x per
+/// training example) and cost at 1,600, where a step takes ~20 µs and the
+/// per-step meeting of the threads outweighs the split.
+pub const SPLIT_TRAINING_FROM: usize = 4096;
+
+/// The threads a command may use, decided once from `--threads` (every
+/// core when not given) and passed down; each kind of work asks it how to
+/// use them. Results never depend on the count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Threads(usize);
+
+impl Threads {
+    /// From the `--threads` flag: at least 1, every core when `None`.
+    pub fn from_flag(flag: Option<usize>) -> crate::Result<Self> {
+        match flag {
+            Some(0) => Err(crate::Error::InvalidParam {
+                name: "--threads",
+                value: "0".into(),
+                expected: "at least 1",
+            }),
+            Some(n) => Ok(Threads(n)),
+            None => Ok(Threads(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            )),
+        }
+    }
+
+    /// The count.
+    pub fn get(self) -> usize {
+        self.0
+    }
+
+    /// A Diehl & Cook run of `n_exc` neurons: (threads sharing each
+    /// training step, threads running frozen blocks side by side).
+    pub fn diehl_cook(self, n_exc: usize) -> (usize, usize) {
+        let train = if n_exc >= SPLIT_TRAINING_FROM {
+            self.0
+        } else {
+            1
+        };
+        (train, self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_threads_is_refused_and_small_layers_train_on_one() {
+        assert!(Threads::from_flag(Some(0)).is_err());
+        assert!(Threads::from_flag(None).unwrap().get() >= 1);
+        let t = Threads::from_flag(Some(2)).unwrap();
+        assert_eq!(t.diehl_cook(1600), (1, 2));
+        assert_eq!(t.diehl_cook(6400), (2, 2));
+    }
+}

@@ -18,6 +18,7 @@ use stdp_harness::grid::slurm::{
     SlurmJob, SlurmOptions, array_spec, default_grace, fit_grace, sbatch_script,
 };
 use stdp_harness::grid::status::{PointState, grid_status};
+use stdp_harness::par::Threads;
 use stdp_harness::record::atomic::write_atomically;
 
 use crate::progress::Progress;
@@ -93,11 +94,7 @@ pub fn run_grid(
         list_points(&g, shard);
         return Ok(());
     }
-    let threads = match threads {
-        Some(0) => bail!("--threads must be at least 1"),
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let threads = Threads::from_flag(threads)?.get();
     let out = out_dir(grid, out);
     let mnist_dir = mnist.unwrap_or_else(default_mnist_dir);
     let command = std::env::args().collect::<Vec<_>>().join(" ");

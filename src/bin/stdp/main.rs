@@ -16,6 +16,7 @@ use stdp_harness::grid::report::ReportOptions;
 use stdp_harness::grid::slurm::SlurmOptions;
 use stdp_harness::harness::checkpoint::checkpoint_step;
 use stdp_harness::harness::{RunOptions, run};
+use stdp_harness::par::Threads;
 use stdp_harness::record::frame::to_frame;
 use stdp_harness::record::h5::{get_1d, get_2d, get_scalar, get_str, open_file};
 
@@ -354,11 +355,7 @@ fn run_cmd(
 ) -> anyhow::Result<()> {
     let plan = load_plan(config, sets)?;
     let out = out.unwrap_or_else(|| Path::new("runs").join(&plan.name));
-    let threads = match threads {
-        Some(0) => bail!("--threads must be at least 1"),
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let threads = Threads::from_flag(threads)?.get();
     let total = (plan.steps * plan.instances.len()) as u64;
     let bar = Progress::new(total, quiet, "steps");
     // `run` reports the steps restored from a checkpoint first, once.
@@ -409,25 +406,7 @@ fn dc_cmd(
     quiet: bool,
 ) -> anyhow::Result<()> {
     let plan = load_dc_plan(config, sets)?;
-    let frozen_threads = match threads {
-        Some(0) => bail!("--threads must be at least 1"),
-        Some(k) => k,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
-    // The frozen phases run blocks of examples side by side at any size;
-    // training steps are shared by column ranges only in large layers.
-    // Measured (results/benchmarks.md): two threads pay at 6,400 neurons
-    // (1.25x per training example) and cost at 1,600, where a step takes
-    // ~20 us and the per-step meeting of the threads outweighs the split.
-    let threads = if plan.params.n_exc >= 4096 {
-        frozen_threads
-    } else {
-        1
-    };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .context("starting the worker threads")?;
+    let (threads, frozen_threads) = Threads::from_flag(threads)?.diehl_cook(plan.params.n_exc);
     let out = out.unwrap_or_else(|| Path::new("runs").join(&plan.name));
     let total =
         (plan.train_examples + plan.label_examples + plan.test_examples * plan.test_repeats) as u64;
@@ -440,20 +419,17 @@ fn dc_cmd(
         threads,
         frozen_threads,
     };
-    let s = pool
-        .install(|| {
-            run_dc(&plan, &opts, &|phase, k| {
-                let message = match phase {
-                    Phase::Resumed => return bar.resumed(k),
-                    Phase::Train => "train",
-                    Phase::Label => "label",
-                    Phase::Test => "test",
-                };
-                bar.bar().set_message(message);
-                bar.inc(k)
-            })
-        })
-        .with_context(|| format!("running {}", config.display()))?;
+    let s = run_dc(&plan, &opts, &|phase, k| {
+        let message = match phase {
+            Phase::Resumed => return bar.resumed(k),
+            Phase::Train => "train",
+            Phase::Label => "label",
+            Phase::Test => "test",
+        };
+        bar.bar().set_message(message);
+        bar.inc(k)
+    })
+    .with_context(|| format!("running {}", config.display()))?;
     bar.bar().finish_and_clear();
     for (x, acc) in &s.training_curve {
         println!("training accuracy after {x} examples: {acc:.1} %");
