@@ -11,7 +11,8 @@ use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use stdp_harness::config::load_plan;
-use stdp_harness::harness::{Instance, RunOptions, run, step_instances, worker_pool};
+use stdp_harness::experiment::batch_run::{RunOptions, run};
+use stdp_harness::harness::{Instance, step_instances, worker_pool};
 
 const STEPS: usize = 200;
 

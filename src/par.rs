@@ -39,6 +39,11 @@ impl Threads {
         }
     }
 
+    /// `n` threads (at least one).
+    pub fn new(n: usize) -> Self {
+        Threads(n.max(1))
+    }
+
     /// The count.
     pub fn get(self) -> usize {
         self.0

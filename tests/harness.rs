@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use stdp_harness::config::{Plan, load_plan};
 use stdp_harness::experiment::batch_result::{ResultSummary, read_result};
-use stdp_harness::harness::{RunOptions, run};
+use stdp_harness::experiment::batch_run::{RunOptions, run};
 use stdp_harness::record::frame::read_parquet;
 
 fn smoke() -> PathBuf {

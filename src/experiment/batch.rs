@@ -7,12 +7,14 @@ use std::path::Path;
 use ndarray::Axis;
 
 use super::batch_result::read_result;
+use super::batch_run::{RunOptions, run};
 use super::run_dir::RESULT_FILE;
-use super::{Experiment, ExperimentKind, Finished, PointRecords, RecordArray, RunContext};
+use super::{
+    Experiment, ExperimentKind, Finished, PointRecords, Progress, RecordArray, RunContext,
+};
 use crate::config::{Plan, load_plan};
 use crate::error::{Error, Result};
 use crate::harness::checkpoint::checkpoint_step;
-use crate::harness::{RunOptions, run};
 use crate::record::stats::FLOAT_COLUMNS;
 
 /// The metric a grid report shows by default: the spread of the final weights.
@@ -49,7 +51,20 @@ impl Experiment for Batch {
         (p.steps * p.instances.len() * p.n_in * p.n_out * p.batch) as f64
     }
 
-    fn run(&self, ctx: &RunContext) -> Result<Finished> {
+    fn name(&self) -> &str {
+        &self.plan.name
+    }
+
+    fn work(&self) -> (u64, &'static str) {
+        (
+            (self.plan.steps * self.plan.instances.len()) as u64,
+            "steps",
+        )
+    }
+
+    fn run(&self, ctx: &RunContext, progress: &(dyn Fn(Progress) + Sync)) -> Result<Finished> {
+        // `run` reports the steps restored from a checkpoint first, once.
+        let first = std::sync::atomic::AtomicBool::new(true);
         let s = run(
             &self.plan,
             &RunOptions {
@@ -57,11 +72,37 @@ impl Experiment for Batch {
                 threads: ctx.threads,
                 force: ctx.force,
             },
-            &|_| {},
+            &|k| {
+                if first.swap(false, std::sync::atomic::Ordering::Relaxed) {
+                    progress(Progress::Resumed(k));
+                } else {
+                    progress(Progress::Advanced {
+                        phase: "",
+                        units: k,
+                    });
+                }
+            },
         )?;
+        let resumed = if s.resumed_from > 0 {
+            format!(" (resumed at step {})", s.resumed_from)
+        } else {
+            String::new()
+        };
+        let files: Vec<String> = s.files.iter().map(|f| f.display().to_string()).collect();
+        let p = &self.plan;
         Ok(Finished {
             resumed: s.resumed_from > 0,
-            headline: format!("{} steps", self.plan.steps),
+            headline: format!("{} steps", p.steps),
+            report: format!(
+                "{}: {} instances x {} steps{resumed} in {:.2} s ({:.0} steps/s, {} threads); wrote {}",
+                p.name,
+                p.instances.len(),
+                p.steps,
+                s.seconds,
+                s.steps_run as f64 / s.seconds.max(1e-9),
+                ctx.threads,
+                files.join(", ")
+            ),
         })
     }
 

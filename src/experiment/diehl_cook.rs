@@ -6,10 +6,13 @@ use std::path::Path;
 
 use super::dc_checkpoint::read_phase;
 use super::dc_config::{DcPlan, load_dc_plan};
-use super::dc_run::{DcRunOptions, run_dc};
+use super::dc_run::{DcRunOptions, Phase, run_dc};
 use super::run_dir::{CHECKPOINT_FILE, RESULT_FILE};
-use super::{Experiment, ExperimentKind, Finished, PointRecords, RecordArray, RunContext};
+use super::{
+    Experiment, ExperimentKind, Finished, PointRecords, Progress, RecordArray, RunContext,
+};
 use crate::error::{Error, Result};
+use crate::par::Threads;
 use crate::record::h5::{get_1d, get_2d, h5err, open_file};
 
 /// The metric a grid report shows by default.
@@ -74,8 +77,22 @@ impl Experiment for DiehlCookMnist {
         examples * (784 * p.params.n_exc) as f64
     }
 
-    fn run(&self, ctx: &RunContext) -> Result<Finished> {
+    fn name(&self) -> &str {
+        &self.plan.name
+    }
+
+    fn work(&self) -> (u64, &'static str) {
+        let p = &self.plan;
+        (
+            (p.train_examples + p.label_examples + p.test_examples * p.test_repeats) as u64,
+            "examples",
+        )
+    }
+
+    fn run(&self, ctx: &RunContext, progress: &(dyn Fn(Progress) + Sync)) -> Result<Finished> {
         let resumed = ctx.out.join(CHECKPOINT_FILE).exists() && !ctx.force;
+        let (threads, frozen_threads) =
+            Threads::new(ctx.threads).diehl_cook(self.plan.params.n_exc);
         let s = run_dc(
             &self.plan,
             &DcRunOptions {
@@ -83,14 +100,56 @@ impl Experiment for DiehlCookMnist {
                 mnist_dir: ctx.mnist_dir.clone(),
                 force: ctx.force,
                 command: ctx.command.clone(),
-                threads: ctx.threads,
-                frozen_threads: ctx.threads,
+                threads,
+                frozen_threads,
             },
-            &|_, _| {},
+            &|phase, k| {
+                progress(match phase {
+                    Phase::Resumed => Progress::Resumed(k),
+                    Phase::Train => Progress::Advanced {
+                        phase: "train",
+                        units: k,
+                    },
+                    Phase::Label => Progress::Advanced {
+                        phase: "label",
+                        units: k,
+                    },
+                    Phase::Test => Progress::Advanced {
+                        phase: "test",
+                        units: k,
+                    },
+                })
+            },
         )?;
+        let mut report = String::new();
+        for (x, acc) in &s.training_curve {
+            report.push_str(&format!(
+                "training accuracy after {x} examples: {acc:.1} %\n"
+            ));
+        }
+        report.push_str(&format!(
+            "{}: {} excitatory neurons, rule {}, {} training examples ({:.2} ms each, {:.2} showings, {:.1} spikes): {} accuracy {:.2} ± {:.2} % on {} examples x {} repeats ({} of {} neurons unassigned); {:.0} s in all; results in {}",
+            s.name,
+            s.n_exc,
+            s.rule,
+            s.train_examples,
+            s.ms_per_train_example,
+            s.showings_per_example,
+            s.spikes_per_example,
+            s.evaluated_on,
+            s.accuracy_percent,
+            s.accuracy_std_percent,
+            s.test_examples,
+            s.test_repeats,
+            s.unassigned_neurons,
+            s.n_exc,
+            s.wall_time_s,
+            ctx.out.display()
+        ));
         Ok(Finished {
             resumed,
             headline: format!("{} accuracy {:.2} %", s.evaluated_on, s.accuracy_percent),
+            report,
         })
     }
 

@@ -12,6 +12,7 @@
 
 pub mod batch;
 pub mod batch_result;
+pub mod batch_run;
 pub mod dc_checkpoint;
 pub mod dc_config;
 pub mod dc_run;
@@ -108,27 +109,50 @@ pub struct RunContext {
     pub command: String,
 }
 
-/// What a finished run reports in one line.
+/// What a finished run reports.
 #[derive(Clone, Debug)]
 pub struct Finished {
     /// Whether it resumed from a checkpoint.
     pub resumed: bool,
-    /// A one-line result (e.g. the test accuracy).
+    /// A one-line result (e.g. the test accuracy), for a grid's log.
     pub headline: String,
+    /// What the command line prints at the end of the run.
+    pub report: String,
+}
+
+/// What a run tells whoever shows its progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// It resumed with this many units of [`Experiment::work`] done.
+    Resumed(u64),
+    /// This many more units are done, in the named phase (`""`: the only one).
+    Advanced {
+        /// The phase (e.g. `"train"`).
+        phase: &'static str,
+        /// Units done since the last report.
+        units: u64,
+    },
 }
 
 /// An experiment with a validated plan: what grids and the command line run.
 pub trait Experiment: Send + Sync {
     /// Its kind.
     fn kind(&self) -> ExperimentKind;
+    /// Its name (the config's `name`; the default run directory
+    /// `runs/<name>`).
+    fn name(&self) -> &str;
+    /// The units of work of a whole run and what they are called (the
+    /// progress bar's total: steps, examples).
+    fn work(&self) -> (u64, &'static str);
     /// The hash of its resolved config: equal configs, equal hashes (a grid
     /// point's id).
     fn config_hash(&self) -> &str;
     /// Estimated cost in arbitrary units proportional to its run time (for
     /// balancing shards; comparable between experiments of one kind).
     fn cost(&self) -> f64;
-    /// Runs (or resumes) it in `ctx.out`, reporting nothing on the way.
-    fn run(&self, ctx: &RunContext) -> Result<Finished>;
+    /// Runs (or resumes) it in `ctx.out`, telling `progress` how far it is:
+    /// the one driver of `stdp run`, `stdp dc` and grid points.
+    fn run(&self, ctx: &RunContext, progress: &(dyn Fn(Progress) + Sync)) -> Result<Finished>;
     /// `(text, fraction done)` of the checkpoint at `ckpt`, e.g.
     /// `("train 9000/20000", 0.3)`.
     fn checkpoint_progress(&self, ckpt: &Path) -> Result<(String, f64)>;

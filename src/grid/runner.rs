@@ -115,14 +115,17 @@ fn run_point(grid: &PlannedGrid, p: &PlannedPoint, opts: &GridRunOptions) -> Res
     }
     let args = grid.args(p);
     let t0 = Instant::now();
-    let done = grid.kind.load(&grid.base, &args)?.run(&RunContext {
-        out: dir,
-        force: false,
-        // One point per thread: each run on its own thread.
-        threads: 1,
-        mnist_dir: opts.mnist_dir.clone(),
-        command: opts.command.clone(),
-    })?;
+    let done = grid.kind.load(&grid.base, &args)?.run(
+        &RunContext {
+            out: dir,
+            force: false,
+            // One point per thread: each run on its own thread.
+            threads: 1,
+            mnist_dir: opts.mnist_dir.clone(),
+            command: opts.command.clone(),
+        },
+        &|_| {},
+    )?;
     let (resumed, headline) = (done.resumed, done.headline);
     let seconds = t0.elapsed().as_secs_f64();
     let timing = point_dir(&opts.out, &p.id).join(TIMING_FILE);

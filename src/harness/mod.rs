@@ -4,7 +4,7 @@
 pub mod checkpoint;
 pub mod instance;
 pub mod records;
-pub mod run;
+pub mod step;
 
 pub use instance::Instance;
-pub use run::{RunOptions, RunSummary, run, step_instances, worker_pool};
+pub use step::{step_instances, worker_pool};

@@ -161,16 +161,17 @@ pub fn accuracy_curve(
                 .draw()
                 .map_err(|x| e(x.to_string()))?;
             if let Some(ep) = epoch.filter(|&ep| ep > 0.0 && x_max > ep) {
-                let grey = RGBColor(150, 150, 150);
+                // Orange: the mesh's own lines fall on round counts too.
+                let orange = RGBColor(230, 120, 20);
                 let mut k = 1.0;
                 while k * ep < x_max * 1.02 {
                     let x = k * ep;
                     chart
                         .draw_series(DashedLineSeries::new(
                             [(x, y0), (x, y1)],
-                            6,
-                            4,
-                            grey.stroke_width(1),
+                            8,
+                            5,
+                            orange.stroke_width(2),
                         ))
                         .map_err(|x| e(x.to_string()))?;
                     k += 1.0;

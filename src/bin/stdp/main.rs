@@ -5,17 +5,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use polars::prelude::*;
-use stdp_harness::config::load_plan;
-use stdp_harness::experiment::ExperimentKind;
 use stdp_harness::experiment::batch_result::read_result;
 use stdp_harness::experiment::dc_checkpoint::read_phase;
-use stdp_harness::experiment::dc_config::load_dc_plan;
-use stdp_harness::experiment::dc_run::{DcRunOptions, Phase, default_mnist_dir, run_dc};
+use stdp_harness::experiment::dc_run::default_mnist_dir;
 use stdp_harness::experiment::run_dir::{CHECKPOINT_FILE, RESULT_FILE, result_kind};
+use stdp_harness::experiment::{ExperimentKind, Progress as RunProgress, RunContext};
 use stdp_harness::grid::report::ReportOptions;
 use stdp_harness::grid::slurm::SlurmOptions;
 use stdp_harness::harness::checkpoint::checkpoint_step;
-use stdp_harness::harness::{RunOptions, run};
 use stdp_harness::par::Threads;
 use stdp_harness::record::frame::to_frame;
 use stdp_harness::record::h5::{get_1d, get_2d, get_scalar, get_str, open_file};
@@ -282,7 +279,16 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             sets,
             force,
             quiet,
-        } => run_cmd(&config, out, threads, &sets, force, quiet),
+        } => experiment_cmd(
+            ExperimentKind::Run,
+            &config,
+            out,
+            &sets,
+            None,
+            force,
+            threads,
+            quiet,
+        ),
         Command::Inspect { path } => inspect(&path),
         Command::Dc {
             config,
@@ -292,7 +298,16 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             force,
             threads,
             quiet,
-        } => dc_cmd(&config, out, &sets, mnist, force, threads, quiet),
+        } => experiment_cmd(
+            ExperimentKind::Dc,
+            &config,
+            out,
+            &sets,
+            mnist,
+            force,
+            threads,
+            quiet,
+        ),
         Command::Grid {
             grid,
             out,
@@ -345,58 +360,12 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
     }
 }
 
-fn run_cmd(
-    config: &Path,
-    out: Option<PathBuf>,
-    threads: Option<usize>,
-    sets: &[String],
-    force: bool,
-    quiet: bool,
-) -> anyhow::Result<()> {
-    let plan = load_plan(config, sets)?;
-    let out = out.unwrap_or_else(|| Path::new("runs").join(&plan.name));
-    let threads = Threads::from_flag(threads)?.get();
-    let total = (plan.steps * plan.instances.len()) as u64;
-    let bar = Progress::new(total, quiet, "steps");
-    // `run` reports the steps restored from a checkpoint first, once.
-    let first = std::sync::atomic::AtomicBool::new(true);
-    let opts = RunOptions {
-        out: out.clone(),
-        threads,
-        force,
-    };
-    let summary = run(&plan, &opts, &|k| {
-        if first.swap(false, std::sync::atomic::Ordering::Relaxed) {
-            bar.resumed(k)
-        } else {
-            bar.inc(k)
-        }
-    })
-    .with_context(|| format!("running {}", config.display()))?;
-    bar.bar().finish_and_clear();
-    let resumed = if summary.resumed_from > 0 {
-        format!(" (resumed at step {})", summary.resumed_from)
-    } else {
-        String::new()
-    };
-    let files: Vec<String> = summary
-        .files
-        .iter()
-        .map(|f| f.display().to_string())
-        .collect();
-    println!(
-        "{}: {} instances x {} steps{resumed} in {:.2} s ({:.0} steps/s, {threads} threads); wrote {}",
-        plan.name,
-        plan.instances.len(),
-        plan.steps,
-        summary.seconds,
-        summary.steps_run as f64 / summary.seconds.max(1e-9),
-        files.join(", ")
-    );
-    Ok(())
-}
-
-fn dc_cmd(
+/// `stdp run` and `stdp dc`: the experiment `config` (of `kind`) with
+/// `sets`, run or resumed through [`Experiment::run`], the one driver grids
+/// use too, with a progress bar; prints its report.
+#[allow(clippy::too_many_arguments)]
+fn experiment_cmd(
+    kind: ExperimentKind,
     config: &Path,
     out: Option<PathBuf>,
     sets: &[String],
@@ -405,54 +374,31 @@ fn dc_cmd(
     threads: Option<usize>,
     quiet: bool,
 ) -> anyhow::Result<()> {
-    let plan = load_dc_plan(config, sets)?;
-    let (threads, frozen_threads) = Threads::from_flag(threads)?.diehl_cook(plan.params.n_exc);
-    let out = out.unwrap_or_else(|| Path::new("runs").join(&plan.name));
-    let total =
-        (plan.train_examples + plan.label_examples + plan.test_examples * plan.test_repeats) as u64;
-    let bar = Progress::new(total, quiet, "examples");
-    let opts = DcRunOptions {
-        out: out.clone(),
-        mnist_dir: mnist.unwrap_or_else(default_mnist_dir),
+    let threads = Threads::from_flag(threads)?;
+    let exp = kind.load(config, sets)?;
+    let out = out.unwrap_or_else(|| Path::new("runs").join(exp.name()));
+    let (total, unit) = exp.work();
+    let bar = Progress::new(total, quiet, unit);
+    let ctx = RunContext {
+        out,
         force,
+        threads: threads.get(),
+        mnist_dir: mnist.unwrap_or_else(default_mnist_dir),
         command: std::env::args().collect::<Vec<_>>().join(" "),
-        threads,
-        frozen_threads,
     };
-    let s = run_dc(&plan, &opts, &|phase, k| {
-        let message = match phase {
-            Phase::Resumed => return bar.resumed(k),
-            Phase::Train => "train",
-            Phase::Label => "label",
-            Phase::Test => "test",
-        };
-        bar.bar().set_message(message);
-        bar.inc(k)
-    })
-    .with_context(|| format!("running {}", config.display()))?;
+    let done = exp
+        .run(&ctx, &|p| match p {
+            RunProgress::Resumed(k) => bar.resumed(k),
+            RunProgress::Advanced { phase, units } => {
+                if !phase.is_empty() {
+                    bar.bar().set_message(phase);
+                }
+                bar.inc(units)
+            }
+        })
+        .with_context(|| format!("running {}", config.display()))?;
     bar.bar().finish_and_clear();
-    for (x, acc) in &s.training_curve {
-        println!("training accuracy after {x} examples: {acc:.1} %");
-    }
-    println!(
-        "{}: {} excitatory neurons, rule {}, {} training examples ({:.2} ms each, {:.2} showings, {:.1} spikes): {} accuracy {:.2} ± {:.2} % on {} examples x {} repeats ({} of {} neurons unassigned); {:.0} s in all; results in {}",
-        s.name,
-        s.n_exc,
-        s.rule,
-        s.train_examples,
-        s.ms_per_train_example,
-        s.showings_per_example,
-        s.spikes_per_example,
-        s.evaluated_on,
-        s.accuracy_percent,
-        s.accuracy_std_percent,
-        s.test_examples,
-        s.test_repeats,
-        s.unassigned_neurons,
-        s.n_exc,
-        s.wall_time_s,
-        out.display()
-    );
+    println!("{}", done.report);
     Ok(())
 }
 

@@ -1,21 +1,20 @@
-//! Running a plan: instances in parallel, checkpoints, resume, and the final records.
+//! Running a synapse batch (`stdp run`): instances in parallel
+//! ([`crate::harness`]), checkpoints, resume, and the final records.
 //!
-//! The run directory ([`crate::experiment::run_dir`]) holds `result.h5`
+//! The run directory ([`super::run_dir`]) holds `result.h5`
 //! (written last), `stats.parquet` (and `stats.csv`), and while the run is
 //! unfinished `checkpoint.h5` with its records file beside it.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use rayon::prelude::*;
-
-use super::checkpoint::{read_checkpoint, records_path, write_checkpoint};
-use super::instance::Instance;
-use super::records::Persisted;
+use super::batch_result::{InstanceRecord, write_result};
+use super::run_dir::prepare;
 use crate::config::Plan;
 use crate::error::{Error, Result};
-use crate::experiment::batch_result::{InstanceRecord, write_result};
-use crate::experiment::run_dir::prepare;
+use crate::harness::checkpoint::{read_checkpoint, records_path, write_checkpoint};
+use crate::harness::records::Persisted;
+use crate::harness::{Instance, step_instances, worker_pool};
 use crate::interrupt;
 use crate::record::frame::{to_frame, write_csv, write_parquet};
 use crate::record::stats::StatsTable;
@@ -141,28 +140,3 @@ pub fn run(plan: &Plan, opts: &RunOptions, progress: &(dyn Fn(u64) + Sync)) -> R
 /// Steps between two looks at [`interrupt::requested`] (a checkpoint is
 /// written at the step where a stop is seen, whatever `checkpoint_every`).
 const STOP_POLL_STEPS: usize = 1000;
-
-/// A rayon pool of `threads` workers for [`step_instances`]; also sets
-/// OpenBLAS to one thread, so that the two never compete for the cores.
-pub fn worker_pool(threads: usize) -> std::result::Result<rayon::ThreadPool, String> {
-    crate::blas::set_num_threads(1);
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.max(1))
-        .build()
-        .map_err(|e| format!("cannot start {threads} worker threads: {e}"))
-}
-
-/// Advances every instance to step `until`, instances in parallel on `pool`.
-pub fn step_instances(
-    plan: &Plan,
-    instances: &mut [Instance],
-    until: usize,
-    pool: &rayon::ThreadPool,
-    progress: &(dyn Fn(u64) + Sync),
-) -> Result<()> {
-    pool.install(|| {
-        instances
-            .par_iter_mut()
-            .try_for_each(|inst| inst.run_until(plan, until, progress))
-    })
-}
