@@ -16,6 +16,7 @@ pub mod batch_run;
 pub mod dc_checkpoint;
 pub mod dc_config;
 pub mod dc_run;
+pub mod describe;
 pub mod diehl_cook;
 pub mod run_dir;
 

@@ -2,20 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Parser, Subcommand};
-use polars::prelude::*;
-use stdp_harness::experiment::batch_result::read_result;
-use stdp_harness::experiment::dc_checkpoint::read_phase;
 use stdp_harness::experiment::dc_run::default_mnist_dir;
-use stdp_harness::experiment::run_dir::{CHECKPOINT_FILE, RESULT_FILE, result_kind};
+use stdp_harness::experiment::describe::describe;
 use stdp_harness::experiment::{ExperimentKind, Progress as RunProgress, RunContext};
 use stdp_harness::grid::report::ReportOptions;
 use stdp_harness::grid::slurm::SlurmOptions;
-use stdp_harness::harness::checkpoint::checkpoint_step;
 use stdp_harness::par::Threads;
-use stdp_harness::record::frame::to_frame;
-use stdp_harness::record::h5::{get_1d, get_2d, get_scalar, get_str, open_file};
 
 use crate::progress::Progress;
 
@@ -289,7 +283,11 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             threads,
             quiet,
         ),
-        Command::Inspect { path } => inspect(&path),
+        Command::Inspect { path } => {
+            widen_table_display();
+            print!("{}", describe(&path)?);
+            Ok(())
+        }
         Command::Dc {
             config,
             out,
@@ -399,189 +397,6 @@ fn experiment_cmd(
         .with_context(|| format!("running {}", config.display()))?;
     bar.bar().finish_and_clear();
     println!("{}", done.report);
-    Ok(())
-}
-
-/// Where a Diehl & Cook checkpoint stands: "after N training examples" (in
-/// the frozen phase with how many labelling / test presentations are done)
-/// and a line with the last windows of the training curve, if any; `None`
-/// when `ckpt` is not one.
-fn dc_checkpoint_done(ckpt: &Path) -> Option<(String, Option<String>)> {
-    let phase = read_phase(ckpt).ok()?;
-    let mut text = format!("after {} training examples", phase.done);
-    if let Some((labelled, tested)) = phase.frozen {
-        text += &format!(
-            " (training finished; {labelled} labelling and {tested} test presentations done)"
-        );
-    }
-    let curve = (!phase.curve.is_empty()).then(|| {
-        let last = &phase.curve[phase.curve.len().saturating_sub(CURVE_SHOWN)..];
-        let windows: Vec<String> = last
-            .iter()
-            .map(|(x, y)| format!("{y:.2} % at {x}"))
-            .collect();
-        format!(
-            "training accuracy of the last {} monitoring windows (of {}): {}",
-            last.len(),
-            phase.curve.len(),
-            windows.join(", ")
-        )
-    });
-    Some((text, curve))
-}
-
-/// Windows of the training curve `stdp inspect` shows for an unfinished run.
-const CURVE_SHOWN: usize = 5;
-
-/// What `stdp inspect` shows of a Diehl & Cook run: its config, accuracy,
-/// neurons and thresholds, and the summary's health counters.
-fn inspect_dc(dir: &Path, file: &Path) -> anyhow::Result<()> {
-    let f = open_file(file).with_context(|| format!("opening {}", file.display()))?;
-    let name = get_str(&f, "name", file)?;
-    let version = get_str(&f, "crate_version", file)?;
-    let seed: u64 = get_scalar(&f, "seed", file)?;
-    let acc: f64 = get_scalar(&f, "accuracy_percent", file)?;
-    let std = get_scalar::<f64>(&f, "accuracy_std_percent", file).unwrap_or(0.0);
-    let on = get_str(&f, "evaluated_on", file)?;
-    let theta: ndarray::Array1<f32> = get_1d(&f, "theta", file)?;
-    let assign: ndarray::Array1<i8> = get_1d(&f, "assignments", file)?;
-    let w: ndarray::Array2<f32> = get_2d(&f, "weights", file)?;
-    println!(
-        "{}: Diehl & Cook run `{name}` (stdp-harness {version}), seed {seed}",
-        file.display()
-    );
-    println!(
-        "{on} accuracy {acc:.2} ± {std:.2} %; {} excitatory neurons ({} unassigned), weights {}x{}",
-        theta.len(),
-        assign.iter().filter(|&&a| a < 0).count(),
-        w.nrows(),
-        w.ncols()
-    );
-    let per_class: Vec<String> = (0..10)
-        .map(|c| format!("{c}:{}", assign.iter().filter(|&&a| a == c).count()))
-        .collect();
-    println!("neurons per class: {}", per_class.join(" "));
-    let (lo, hi) = theta
-        .iter()
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &x| {
-            (a.min(x), b.max(x))
-        });
-    println!(
-        "theta: mean {:.2} mV, min {lo:.2}, max {hi:.2}",
-        theta.mean().unwrap_or(f32::NAN)
-    );
-    let summary = dir.join("summary.json");
-    if let Ok(text) = std::fs::read_to_string(&summary) {
-        let v: serde_json::Value = serde_json::from_str(&text)
-            .with_context(|| format!("reading {}", summary.display()))?;
-        for key in [
-            "train_examples",
-            "ridge_accuracy_percent",
-            "ridge_lambda",
-            "count_window",
-            "showings_per_example",
-            "spikes_per_example",
-            "max_exc_spikes_in_step",
-            "overshoot_steps",
-            "integrator",
-            "spike_timer",
-            "input_delay_ms",
-            "ms_per_train_example",
-            "wall_time_s",
-            "command",
-        ] {
-            if let Some(x) = v.get(key) {
-                println!("{key}: {x}");
-            }
-        }
-    }
-    println!("\nconfig:\n{}", get_str(&f, "config", file)?.trim_end());
-    Ok(())
-}
-
-fn inspect(path: &Path) -> anyhow::Result<()> {
-    widen_table_display();
-    let (dir, file) = if path.is_dir() {
-        (path.to_path_buf(), path.join(RESULT_FILE))
-    } else {
-        (
-            path.parent().unwrap_or(Path::new(".")).to_path_buf(),
-            path.to_path_buf(),
-        )
-    };
-    if !file.exists() && path.is_dir() {
-        let ckpt = dir.join(CHECKPOINT_FILE);
-        if ckpt.exists() {
-            if let Some((done, curve)) = dc_checkpoint_done(&ckpt) {
-                println!(
-                    "{}: unfinished Diehl & Cook run, checkpoint {done}; run the same command again to resume",
-                    dir.display()
-                );
-                if let Some(curve) = curve {
-                    println!("{curve}");
-                }
-                return Ok(());
-            }
-            let step = checkpoint_step(&ckpt)?;
-            println!(
-                "{}: unfinished run, checkpoint at step {step}; run the same command again to resume",
-                dir.display()
-            );
-            return Ok(());
-        }
-        bail!(
-            "{}: no {RESULT_FILE} and no {CHECKPOINT_FILE}: not a run directory",
-            dir.display()
-        );
-    }
-    // The kind the file says it is (an unreadable file falls through to
-    // the batch reader, whose error names what is wrong with it).
-    let kind = open_file(&file)
-        .ok()
-        .and_then(|f| result_kind(&f, &file).ok());
-    if kind == Some(ExperimentKind::Dc) {
-        return inspect_dc(&dir, &file);
-    }
-    let r = read_result(&file)?;
-    println!(
-        "{}: run `{}` (stdp-harness {}), seed {}, {} steps, {} instances",
-        file.display(),
-        r.name,
-        r.crate_version,
-        r.seed,
-        r.steps,
-        r.weights.len()
-    );
-    println!("\nconfig:\n{}", r.config.trim_end());
-    let n = r.params.len();
-    let mut cols = vec![Column::new(
-        "instance".into(),
-        (0..n as u32).collect::<Vec<_>>(),
-    )];
-    if let Some(first) = r.params.first() {
-        for (k, (name, _)) in first.iter().enumerate() {
-            let v: Vec<f64> = r.params.iter().map(|p| p[k].1).collect();
-            cols.push(Column::new(name.as_str().into(), v));
-        }
-    }
-    let params = DataFrame::new(n, cols)?;
-    let stats = to_frame(&r.stats)?;
-    let last = stats
-        .lazy()
-        .filter(col("step").eq(lit(r.steps)))
-        .select([
-            col("instance"),
-            col("w_mean"),
-            col("w_std"),
-            col("frac_at_lower"),
-            col("frac_at_upper"),
-            col("mean_abs_dw"),
-            col("pre_rate"),
-            col("post_rate"),
-        ])
-        .collect()?;
-    println!("\nparameters:\n{params}");
-    println!("\nfinal statistics (step {}):\n{last}", r.steps);
     Ok(())
 }
 
