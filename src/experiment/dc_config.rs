@@ -155,8 +155,9 @@ pub enum Evaluation {
     /// The MNIST test set.
     #[default]
     Test,
-    /// Training images [`VALIDATION_START`]`..60,000`, never trained on when
-    /// `train_examples <= VALIDATION_START`.
+    /// Training images [`VALIDATION_START`]`..60,000`, never trained on
+    /// (training then cycles over the images before them,
+    /// [`DcPlan::training_pool`]).
     Validation,
 }
 
@@ -285,6 +286,19 @@ pub struct DcPlan {
     pub config_hash: String,
 }
 
+impl DcPlan {
+    /// The training images the run learns from, cycled in order: all
+    /// 60,000 (`train` of that length), or only images 0-49,999 when it is
+    /// evaluated on the validation images 50,000-59,999, which are then
+    /// never trained on however long the training.
+    pub fn training_pool(&self, train_len: usize) -> usize {
+        match self.evaluate_on {
+            Evaluation::Test => train_len,
+            Evaluation::Validation => VALIDATION_START.min(train_len),
+        }
+    }
+}
+
 /// Reads, overrides and validates a Diehl & Cook experiment file.
 pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
@@ -309,16 +323,6 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
             path,
             "test_examples",
             format!("{}: MNIST has 10000 test examples", raw.test_examples),
-        ));
-    }
-    if raw.evaluate_on == Evaluation::Validation && raw.train_examples > VALIDATION_START {
-        return Err(Error::config(
-            path,
-            "evaluate_on",
-            format!(
-                "validation images are training images {VALIDATION_START}-59999: train_examples ({}) must be <= {VALIDATION_START}",
-                raw.train_examples
-            ),
         ));
     }
     if raw.evaluate_on == Evaluation::Validation && raw.label_examples > VALIDATION_START {
@@ -518,4 +522,27 @@ pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
         config_hash: fnv1a_hex(resolved_toml.as_bytes()),
         resolved_toml,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn training_on_validation_runs_never_reaches_the_validation_images() {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("experiments/diehl_cook_quick.toml");
+        let sets = |v: &str| {
+            vec![
+                format!("evaluate_on={v}"),
+                "train_examples=120000".to_string(),
+            ]
+        };
+        let plan = load_dc_plan(&file, &sets("validation")).unwrap();
+        let pool = plan.training_pool(60_000);
+        assert_eq!(pool, VALIDATION_START);
+        assert!((0..plan.train_examples).all(|k| k % pool < VALIDATION_START));
+        let plan = load_dc_plan(&file, &sets("test")).unwrap();
+        assert_eq!(plan.training_pool(60_000), 60_000);
+    }
 }

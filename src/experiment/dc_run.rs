@@ -222,9 +222,10 @@ pub fn run_dc(
     // assignments of the window before it (as the original code reports it).
     let t_train = Instant::now();
     let train_before = prog.train_seconds;
+    let train_pool = plan.training_pool(train.len());
     while prog.done < plan.train_examples {
         let k = prog.done;
-        let i = k % train.len();
+        let i = k % train_pool;
         let p = net.present(train.image(i), true)?;
         let label = train.labels[i];
         prog.showings += u64::from(p.showings);
@@ -310,10 +311,7 @@ pub fn run_dc(
         Ok(())
     };
     let stop = || interrupt::requested();
-    let pool = match plan.evaluate_on {
-        Evaluation::Test => train.len(),
-        Evaluation::Validation => VALIDATION_START.min(train.len()),
-    };
+    let pool = train_pool;
     let start = plan.train_examples + pool - plan.label_examples % pool;
     while fz.labelled < plan.label_examples {
         // One round: up to `threads` blocks from `fz.labelled` on.
