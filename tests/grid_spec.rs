@@ -99,11 +99,17 @@ fn bad_grids_name_the_key() {
 }
 
 fn point(index: usize, cost: f64) -> stdp_harness::grid::point::PlannedPoint {
+    // Any valid experiment: sharding reads only the index and the cost.
+    let smoke = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/smoke.toml");
+    let experiment = stdp_harness::experiment::ExperimentKind::Run
+        .load(&smoke, &[])
+        .unwrap();
     stdp_harness::grid::point::PlannedPoint {
         index,
         id: format!("{index:016x}"),
         point: stdp_harness::grid::GridPoint { sets: Vec::new() },
         cost,
+        experiment: std::sync::Arc::from(experiment),
     }
 }
 

@@ -8,13 +8,14 @@
 //! grids skip points that are already complete.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::spec::{Grid, GridPoint};
 use crate::error::{Error, Result};
-use crate::experiment::ExperimentKind;
+use crate::experiment::{Experiment, ExperimentKind};
 
 /// One point, validated.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct PlannedPoint {
     /// Position in the grid's point order.
     pub index: usize,
@@ -24,6 +25,20 @@ pub struct PlannedPoint {
     pub point: GridPoint,
     /// Estimated cost in arbitrary units (synaptic updates), for balancing shards.
     pub cost: f64,
+    /// The point's validated experiment (what runs it; loaded once, when
+    /// the grid is planned).
+    pub experiment: Arc<dyn Experiment>,
+}
+
+impl std::fmt::Debug for PlannedPoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlannedPoint")
+            .field("index", &self.index)
+            .field("id", &self.id)
+            .field("point", &self.point)
+            .field("cost", &self.cost)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A grid whose every point is a valid config of its base experiment.
@@ -41,10 +56,9 @@ pub struct PlannedGrid {
     pub points: Vec<PlannedPoint>,
 }
 
-/// Resolved config hash and estimated cost of `sets` applied to `base`.
-fn resolve(kind: ExperimentKind, base: &Path, sets: &[String]) -> Result<(String, f64)> {
-    let e = kind.load(base, sets)?;
-    Ok((e.config_hash().to_string(), e.cost()))
+/// The experiment `sets` make of `base`, validated.
+fn resolve(kind: ExperimentKind, base: &Path, sets: &[String]) -> Result<Arc<dyn Experiment>> {
+    Ok(Arc::from(kind.load(base, sets)?))
 }
 
 /// Re-labels a config error of the base file as an error of the grid file at `key`.
@@ -105,8 +119,9 @@ pub fn plan_grid(file: &Path, grid: &Grid) -> Result<PlannedGrid> {
     let mut seen = std::collections::BTreeMap::new();
     for (index, p) in grid.points.iter().enumerate() {
         let args = grid.args(p);
-        let (id, cost) = resolve(kind, &grid.base, &args)
+        let experiment = resolve(kind, &grid.base, &args)
             .map_err(|e| at_grid_key(file, &format!("point {index} ({})", args.join(" ")), e))?;
+        let (id, cost) = (experiment.config_hash().to_string(), experiment.cost());
         if let Some(other) = seen.insert(id.clone(), index) {
             return Err(Error::Config {
                 file: file.to_path_buf(),
@@ -119,6 +134,7 @@ pub fn plan_grid(file: &Path, grid: &Grid) -> Result<PlannedGrid> {
             id,
             point: p.clone(),
             cost,
+            experiment,
         });
     }
     Ok(PlannedGrid {

@@ -90,7 +90,7 @@ pub struct ShardSummary {
     pub seconds: f64,
 }
 
-fn run_point(grid: &PlannedGrid, p: &PlannedPoint, opts: &GridRunOptions) -> Result<PointOutcome> {
+fn run_point(p: &PlannedPoint, opts: &GridRunOptions) -> Result<PointOutcome> {
     let dir = point_dir(&opts.out, &p.id);
     if is_complete(&dir) {
         return Ok(PointOutcome::Skipped);
@@ -113,9 +113,8 @@ fn run_point(grid: &PlannedGrid, p: &PlannedPoint, opts: &GridRunOptions) -> Res
         }
         std::fs::remove_file(&failed).map_err(|e| Error::io(&failed, e))?;
     }
-    let args = grid.args(p);
     let t0 = Instant::now();
-    let done = grid.kind.load(&grid.base, &args)?.run(
+    let done = p.experiment.run(
         &RunContext {
             out: dir,
             force: false,
@@ -186,7 +185,7 @@ pub fn run_shard(
                         point: p,
                         outcome: None,
                     });
-                    let outcome = match run_point(grid, p, opts) {
+                    let outcome = match run_point(p, opts) {
                         Ok(o) => o,
                         Err(Error::Interrupted { .. }) => PointOutcome::Interrupted,
                         Err(e) => {

@@ -100,7 +100,7 @@ pub fn run_grid(
     let command = std::env::args().collect::<Vec<_>>().join(" ");
     if let Some(p) = g.points.first() {
         // Fail before any point runs when what they read is not there.
-        g.kind.load(&g.base, &g.args(p))?.preflight(&RunContext {
+        p.experiment.preflight(&RunContext {
             out: out.clone(),
             force: false,
             threads: 1,
@@ -353,7 +353,7 @@ pub fn report(dir: &Path, o: &ReportOptions) -> anyhow::Result<()> {
 fn largest_checkpoint_bytes(g: &PlannedGrid) -> anyhow::Result<u64> {
     let mut largest = 0u64;
     for p in &g.points {
-        let bytes = g.kind.load(&g.base, &g.args(p))?.checkpoint_bytes();
+        let bytes = p.experiment.checkpoint_bytes();
         largest = largest.max(bytes);
     }
     Ok(largest)
