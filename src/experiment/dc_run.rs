@@ -507,7 +507,7 @@ pub fn run_dc(
             plan.name
         ),
         &points,
-        Some(60_000.0),
+        Some(plan.training_pool(60_000) as f64),
     )?;
     let json = serde_json::to_string_pretty(&summary).map_err(|e| Error::file(out, e))?;
     write_atomically(&out.join("summary.json"), |tmp| {
