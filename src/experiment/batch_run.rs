@@ -116,7 +116,7 @@ pub fn run(plan: &Plan, opts: &RunOptions, progress: &(dyn Fn(u64) + Sync)) -> R
         .iter()
         .map(|i| InstanceRecord {
             index: i.index,
-            params: &i.params,
+            params: i.params(),
             input: &i.input,
             weights: &i.weights,
             snapshots: &i.snapshots,

@@ -13,10 +13,9 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::config::{InputPlan, InstancePlan, Plan};
 use crate::error::Result;
-use crate::par::Par;
 use crate::record::stats::{ActivityWindow, StatsTable};
 use crate::synapse::exp_stdp::{
-    EvolveInputs, Evolver, ProjectionPath, UniformInit, ValidExpStdpParams, W_MIN,
+    EvolveInputs, ExpStdp, ProjectionPath, UniformInit, ValidExpStdpParams, W_MIN,
     compute_layer_auto_into,
 };
 use crate::synapse::trace::SetTrace;
@@ -29,8 +28,8 @@ use crate::synapse::trace::SetTrace;
 pub struct Instance {
     /// Index in the plan.
     pub(crate) index: usize,
-    /// Rule parameters.
-    pub(crate) params: ValidExpStdpParams,
+    /// The rule (parameters and what its update knows of `W`).
+    pub(crate) rule: ExpStdp,
     /// Input statistics.
     pub(crate) input: InputPlan,
     /// Weights `(n_in, n_out)`.
@@ -49,7 +48,6 @@ pub struct Instance {
     pub(crate) stats: StatsTable,
     /// `(step, weights)` snapshots so far.
     pub(crate) snapshots: Vec<(u64, Array2<f32>)>,
-    evolver: Evolver,
     pre: Array2<f32>,
     post: Array2<f32>,
     out: Array2<f32>,
@@ -76,7 +74,7 @@ impl Instance {
 
     /// Rule parameters.
     pub fn params(&self) -> &ValidExpStdpParams {
-        &self.params
+        self.rule.params()
     }
 
     /// Weights `(n_in, n_out)`.
@@ -112,7 +110,7 @@ impl Instance {
         let (b, n_in, n_out) = (plan.batch, plan.n_in, plan.n_out);
         Instance {
             index: ip.index,
-            params: ip.params,
+            rule: ExpStdp::new(ip.params, plan.path),
             input: ip.input,
             weights,
             x_pre: Array2::zeros((b, n_in)),
@@ -122,7 +120,6 @@ impl Instance {
             window: ActivityWindow::default(),
             stats: StatsTable::default(),
             snapshots: Vec::new(),
-            evolver: Evolver::new(plan.path, Par::Seq),
             pre: Array2::zeros((b, n_in)),
             post: Array2::zeros((b, n_out)),
             out: Array2::zeros((b, n_out)),
@@ -206,8 +203,7 @@ impl Instance {
             post: self.post.view(),
             x_post: self.x_post.view(),
         };
-        self.evolver
-            .evolve(&self.params, &inputs, &mut self.weights.view_mut())?;
+        self.rule.evolve(&inputs, &mut self.weights.view_mut())?;
         self.step = next;
         if record {
             self.stats.push(
@@ -215,7 +211,7 @@ impl Instance {
                 self.index as u32,
                 self.weights.view(),
                 self.w_prev.view(),
-                (W_MIN, self.params.get().w_bound),
+                (W_MIN, self.rule.params().get().w_bound),
                 &self.window,
                 self.pre.len(),
                 self.post.len(),

@@ -6,7 +6,7 @@
 //! emitted (the rule has no per-synapse delays).
 //!
 //! It learns on the whole matrix at the end of each step, on one thread:
-//! its [`Evolver`] picks the update path per update from the spikes of the
+//! its update ([`ExpStdp`]) picks the update path per update from the spikes of the
 //! whole layer, and the paths agree only to float rounding, so learning on
 //! column tiles would make its results depend on the split.
 
@@ -14,14 +14,13 @@ use ndarray::{Array2, ArrayViewMut2};
 
 use super::{ColumnLearner, ColumnStep, InputPlasticity, RuleContext, state_fits};
 use crate::error::Result;
-use crate::synapse::exp_stdp::{EvolveInputs, Evolver, ValidExpStdpParams};
+use crate::synapse::exp_stdp::{EvolveInputs, ExpStdp, ValidExpStdpParams};
 use crate::synapse::trace::SetTrace;
 
 /// The rule's state in the network.
 #[derive(Clone, Debug)]
 pub struct ExpStdpRule {
-    params: ValidExpStdpParams,
-    evolver: Evolver,
+    rule: ExpStdp,
     pre: Array2<f32>,
     post: Array2<f32>,
     x_pre: Array2<f32>,
@@ -40,8 +39,7 @@ impl ExpStdpRule {
     ) -> Self {
         let (n_in, n) = (ctx.n_in, ctx.n_out);
         ExpStdpRule {
-            params,
-            evolver: Evolver::default(),
+            rule: ExpStdp::new(params, None),
             pre: Array2::zeros((1, n_in)),
             post: Array2::zeros((1, n)),
             x_pre: Array2::zeros((1, n_in)),
@@ -97,12 +95,12 @@ impl InputPlasticity for ExpStdpRule {
             post: self.post.view(),
             x_post: self.x_post.view(),
         };
-        self.evolver.evolve(&self.params, &inp, w)?;
+        self.rule.evolve(&inp, w)?;
         Ok(())
     }
 
     fn weights_replaced(&mut self) {
-        self.evolver.weights_replaced();
+        self.rule.weights_replaced();
     }
 
     fn state_names(&self) -> Vec<&'static str> {

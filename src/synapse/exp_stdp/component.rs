@@ -14,7 +14,8 @@ use rand_chacha::ChaCha8Rng;
 use super::inputs::EvolveInputs;
 use super::layer::compute_layer_into;
 use super::params::ValidExpStdpParams;
-use super::path::{EvolvePath, Evolver};
+use super::path::EvolvePath;
+use super::rule::ExpStdp;
 use crate::error::{Error, Result};
 use crate::record::weights_file::{self, WEIGHTS_KEY};
 
@@ -103,13 +104,12 @@ fn need<'a>(
 #[derive(Clone, Debug)]
 pub struct ExpStdpSynapse {
     name: String,
-    params: ValidExpStdpParams,
     weights: Array2<f32>,
     input: Option<Array2<f32>>,
     out: Option<Array2<f32>>,
     x_pre: Option<Array2<f32>>,
     x_post: Option<Array2<f32>>,
-    evolver: Evolver,
+    rule: ExpStdp,
 }
 
 impl ExpStdpSynapse {
@@ -132,13 +132,12 @@ impl ExpStdpSynapse {
     ) -> Self {
         ExpStdpSynapse {
             name: name.into(),
-            params,
             weights,
             input: None,
             out: None,
             x_pre: None,
             x_post: None,
-            evolver: Evolver::default(),
+            rule: ExpStdp::new(params, None),
         }
     }
 
@@ -149,7 +148,7 @@ impl ExpStdpSynapse {
 
     /// The rule's parameters.
     pub fn params(&self) -> &ValidExpStdpParams {
-        &self.params
+        self.rule.params()
     }
 
     /// The weight matrix `W`, `(n_in, n_out)`.
@@ -232,8 +231,7 @@ impl ExpStdpSynapse {
             post: need(&self.name, &self.out, Compartment::Out)?,
             x_post: need(&self.name, &self.x_post, Compartment::XPost)?,
         };
-        self.evolver
-            .evolve(&self.params, &inputs, &mut self.weights.view_mut())
+        self.rule.evolve(&inputs, &mut self.weights.view_mut())
     }
 
     /// Empties every compartment (`in`, `out`, `x_pre`, `x_post`); weights stay.
@@ -272,7 +270,7 @@ impl ExpStdpSynapse {
     /// parameters as its attributes; `w_norm` is NaN when unset).
     pub fn save_hdf5(&self, dir: &Path) -> Result<PathBuf> {
         let path = self.hdf5_path(dir);
-        let p = self.params.get();
+        let p = self.rule.params().get();
         let attrs = p.named().map(|(k, v)| (k, f64::from(v)));
         weights_file::write_hdf5(&path, self.weights.view(), &attrs)?;
         Ok(path)
@@ -294,7 +292,7 @@ impl ExpStdpSynapse {
             ));
         }
         self.weights = w;
-        self.evolver.weights_replaced();
+        self.rule.weights_replaced();
         Ok(())
     }
 }

@@ -16,6 +16,7 @@ pub mod params;
 pub mod path;
 pub mod projection;
 pub mod reference;
+pub mod rule;
 pub mod workspace;
 
 pub use component::{Compartment, ExpStdpSynapse, UniformInit};
@@ -27,4 +28,5 @@ pub use params::{ExpStdpParams, NORM_EPS, PARAM_NAMES, ValidExpStdpParams, W_MIN
 pub use path::{EvolvePath, Evolver, choose_path};
 pub use projection::{ProjectionPath, compute_layer_auto_into, compute_layer_events_into};
 pub use reference::evolve_reference;
+pub use rule::ExpStdp;
 pub use workspace::EvolveWorkspace;
