@@ -2,6 +2,7 @@
 
 pub mod plan;
 pub mod raw;
+pub mod template;
 
 pub use plan::{InputPlan, InstancePlan, Plan, RecordPlan, load_plan, plan_from_str};
 pub use raw::RawConfig;

@@ -81,9 +81,10 @@ pub struct RawDcConfig {
     /// Parameters of `exp_stdp`.
     #[serde(default)]
     pub exp_stdp: RawExpStdp,
-    /// Parameters of `trace_stdp` (left out of the resolved config unless
-    /// given, so that configs of the other rules keep their hash).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Parameters of `trace_stdp` (left out of the resolved config when
+    /// absent or at its defaults, so that configs written before the rule
+    /// existed keep their hash).
+    #[serde(default, skip_serializing_if = "is_default_trace_stdp")]
     pub trace_stdp: Option<TraceStdpParams>,
     /// Inhibitory → excitatory weight (the paper changes it between sizes).
     #[serde(default = "default_w_ie")]
@@ -206,6 +207,9 @@ fn is_default_tau_theta(x: &f64) -> bool {
 }
 fn default_repeats() -> usize {
     1
+}
+fn is_default_trace_stdp(t: &Option<TraceStdpParams>) -> bool {
+    t.is_none_or(|t| t == TraceStdpParams::default())
 }
 fn default_integrator() -> String {
     "euler".into()

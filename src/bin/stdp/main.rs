@@ -135,6 +135,13 @@ enum Command {
         #[arg(long)]
         submit: bool,
     },
+    /// Print a complete, commented experiment file of a kind, every key at its default
+    /// (redirect it to a file and edit: `stdp config dc > my.toml`).
+    Config {
+        /// The kind: `dc` (a Diehl & Cook run, `stdp dc`) or `run` (a synapse batch, `stdp run`).
+        #[arg(value_parser = ["dc", "run"])]
+        kind: String,
+    },
     /// Check that every point of a grid is complete and merge them into grid.h5 and grid.parquet.
     Merge {
         /// The grid output directory.
@@ -337,6 +344,11 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             submit,
         } => grid_cmd::slurm(&grid, out, resources.into(), mnist, missing, submit),
         Command::Merge { dir } => grid_cmd::merge(&dir),
+        Command::Config { kind } => {
+            let kind = ExperimentKind::from_command(&kind).expect("clap checked the kind");
+            print!("{}", stdp_harness::config::template::template(kind)?);
+            Ok(())
+        }
         Command::Report {
             dir,
             by,
