@@ -19,7 +19,7 @@ use super::dc_checkpoint::{
 };
 use super::dc_config::{DcPlan, Evaluation, VALIDATION_START};
 use super::run_dir::{Header, mark_complete, prepare, write_header};
-use crate::data::mnist::{Split, load_sized};
+use crate::data::mnist::{Mnist, Split, load_sized};
 use crate::error::{Error, Result};
 use crate::interrupt;
 use crate::network::diehl_cook::DiehlCook;
@@ -192,34 +192,19 @@ fn mean_std(xs: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-/// Runs the experiment; `progress(phase, k)` reports `k` more examples done
-/// (first, once, those restored from a checkpoint: [`Phase::Resumed`]).
-pub fn run_dc(
+/// Training: each example shown with learning on, the accuracy of each
+/// monitoring window classified by the assignments of the window before it
+/// (as the original code reports it), checkpoints every
+/// `checkpoint_every` examples and on a stop request; `prog.train_seconds`
+/// ends as the training's wall time (over every resume).
+fn train_phase(
     plan: &DcPlan,
-    opts: &DcRunOptions,
+    net: &mut DiehlCook,
+    prog: &mut TrainProgress,
+    train: &Mnist,
+    ckpt: &Path,
     progress: &(dyn Fn(Phase, u64) + Sync),
-) -> Result<DcSummary> {
-    let out = &opts.out;
-    // MNIST first: a missing data set fails before anything in `out` changes.
-    let train = load_sized(&opts.mnist_dir, Split::Train, 28, 28)?;
-    let test = load_sized(&opts.mnist_dir, Split::Test, 28, 28)?;
-    let dir = prepare(out, opts.force)?;
-    let result_path = dir.result();
-    let n = plan.params.n_exc;
-    let t0 = Instant::now();
-    let mut net = DiehlCook::new(plan.params, plan.seed);
-    net.set_threads(opts.threads);
-    let ckpt = dir.checkpoint();
-    let mut prog = if ckpt.exists() {
-        read_dc_checkpoint(&ckpt, plan, &mut net)?
-    } else {
-        TrainProgress::new(n)
-    };
-    let restored = prog.done + prog.frozen.as_ref().map_or(0, |f| f.labelled + f.tested);
-    progress(Phase::Resumed, restored as u64);
-
-    // Training, with the accuracy of each monitoring window classified by the
-    // assignments of the window before it (as the original code reports it).
+) -> Result<()> {
     let t_train = Instant::now();
     let train_before = prog.train_seconds;
     let train_pool = plan.training_pool(train.len());
@@ -254,64 +239,81 @@ pub fn run_dc(
         }
         let every = plan.checkpoint_every;
         let stop = interrupt::requested();
-        if stop || (every > 0 && (prog.done % every == 0 || prog.done == plan.train_examples)) {
+        if stop
+            || (every > 0 && (prog.done.is_multiple_of(every) || prog.done == plan.train_examples))
+        {
             prog.train_seconds = train_before + t_train.elapsed().as_secs_f64();
-            write_dc_checkpoint(&ckpt, plan, &net, &prog)?;
+            write_dc_checkpoint(ckpt, plan, net, prog)?;
             if stop {
-                return Err(Error::Interrupted { checkpoint: ckpt });
+                return Err(Error::Interrupted {
+                    checkpoint: ckpt.to_path_buf(),
+                });
             }
         }
     }
     if prog.frozen.is_none() {
         prog.train_seconds = train_before + t_train.elapsed().as_secs_f64();
     }
-    let train_s = prog.train_seconds;
-    let mut theta: Vec<f64> = net.exc.theta.clone();
-    let (theta_mean, _) = mean_std(&theta);
-    theta.sort_by(f64::total_cmp);
-    let theta_median = median_sorted(&theta);
-    let (theta_min, theta_max) = (theta[0], theta[theta.len() - 1]);
+    Ok(())
+}
 
-    // Labels from frozen responses to training examples (the paper: all
-    // 60,000), then the test set, `test_repeats` times: in blocks of
-    // `frozen_block` examples that start from the state training left, on
-    // `frozen_threads` threads (`crate::network::frozen`); checkpointed
-    // after each round of blocks (θ, W and that state do not change).
-    let m = plan.test_examples;
-    let repeats = plan.test_repeats;
-    let mut fz = prog
-        .frozen
-        .take()
-        .unwrap_or_else(|| FrozenProgress::new(n, repeats, m));
-    let t1 = Instant::now();
-    let frozen_before = fz.seconds;
-    let (block, threads) = (plan.frozen_block, opts.frozen_threads.max(1));
-    // Saves the state after `done` frozen presentations (`before` after
-    // the previous round) when a checkpoint interval was crossed or a stop
-    // was requested, and then ends the run.
-    let save = |net: &DiehlCook,
-                prog: &mut TrainProgress,
-                fz: &FrozenProgress,
-                before: usize,
-                done: usize,
-                stop: bool| {
-        let every = plan.checkpoint_every;
+/// Saves the state of a frozen phase (the training records and the frozen
+/// ones so far) when a checkpoint interval was crossed or a stop was
+/// requested, and then ends the run.
+struct FrozenSaver<'a> {
+    plan: &'a DcPlan,
+    ckpt: &'a Path,
+    /// When this run's frozen phases started, and their seconds before it.
+    t1: Instant,
+    frozen_before: f64,
+}
+
+impl FrozenSaver<'_> {
+    /// After `done` frozen presentations (`before` after the previous round).
+    fn save(
+        &self,
+        net: &DiehlCook,
+        prog: &mut TrainProgress,
+        fz: &FrozenProgress,
+        before: usize,
+        done: usize,
+        stop: bool,
+    ) -> Result<()> {
+        let every = self.plan.checkpoint_every;
         if stop || (every > 0 && before / every != done / every) {
             let mut fz = fz.clone();
-            fz.seconds = frozen_before + t1.elapsed().as_secs_f64();
+            fz.seconds = self.frozen_before + self.t1.elapsed().as_secs_f64();
             prog.frozen = Some(fz);
-            write_dc_checkpoint(&ckpt, plan, net, prog)?;
+            write_dc_checkpoint(self.ckpt, self.plan, net, prog)?;
             prog.frozen = None;
         }
         if stop {
             return Err(Error::Interrupted {
-                checkpoint: ckpt.clone(),
+                checkpoint: self.ckpt.to_path_buf(),
             });
         }
         Ok(())
-    };
+    }
+}
+
+/// Labelling: frozen responses to `label_examples` training images (the
+/// last ones before `train_examples`, cycling over the `pool` images
+/// trained on), in rounds of `threads` blocks; the label rates and the
+/// ridge readout's counts accumulate in `fz`.
+#[allow(clippy::too_many_arguments)]
+fn label_phase(
+    plan: &DcPlan,
+    net: &mut DiehlCook,
+    prog: &mut TrainProgress,
+    fz: &mut FrozenProgress,
+    train: &Mnist,
+    pool: usize,
+    threads: usize,
+    saver: &FrozenSaver,
+    progress: &(dyn Fn(Phase, u64) + Sync),
+) -> Result<()> {
+    let block = plan.frozen_block;
     let stop = || interrupt::requested();
-    let pool = train_pool;
     let start = plan.train_examples + pool - plan.label_examples % pool;
     while fz.labelled < plan.label_examples {
         // One round: up to `threads` blocks from `fz.labelled` on.
@@ -331,7 +333,7 @@ pub fn run_dc(
         let shown =
             net.present_frozen_blocks(&blocks, threads, &stop, &|k| progress(Phase::Label, k))?;
         let Some(shown) = shown else {
-            save(&net, &mut prog, &fz, from, from, true)?;
+            saver.save(net, prog, fz, from, from, true)?;
             continue;
         };
         for (k, p) in (from..to).zip(shown.iter().flatten()) {
@@ -340,18 +342,30 @@ pub fn run_dc(
             fz.label_counts.push(&p.counts, train.labels[i]);
         }
         fz.labelled = to;
-        save(&net, &mut prog, &fz, from, to, stop())?;
+        saver.save(net, prog, fz, from, to, stop())?;
     }
-    let assignments = fz.rates.assignments();
-    let unassigned = assignments.iter().filter(|&&a| a == UNASSIGNED).count();
-    let (eval_set, eval_start) = match plan.evaluate_on {
-        Evaluation::Test => (&test, 0),
-        Evaluation::Validation => (&train, VALIDATION_START),
-    };
-    if fz.ridge.is_none() {
-        fz.ridge = fit_ridge(&fz.label_counts, n, &plan.ridge_lambdas)?;
-    }
-    let test_labels: Vec<u8> = (0..m).map(|k| eval_set.labels[eval_start + k]).collect();
+    Ok(())
+}
+
+/// Testing: `test_repeats` presentations of the evaluated images (`eval`:
+/// the set and its first image), in rounds of `threads` blocks, none across
+/// two repeats; each classified by the vote of `assignments` and by the
+/// ridge readout when there is one.
+#[allow(clippy::too_many_arguments)]
+fn test_phase(
+    plan: &DcPlan,
+    net: &mut DiehlCook,
+    prog: &mut TrainProgress,
+    fz: &mut FrozenProgress,
+    eval: (&Mnist, usize),
+    assignments: &[i8],
+    threads: usize,
+    saver: &FrozenSaver,
+    progress: &(dyn Fn(Phase, u64) + Sync),
+) -> Result<()> {
+    let (eval_set, eval_start) = eval;
+    let (block, m, repeats) = (plan.frozen_block, plan.test_examples, plan.test_repeats);
+    let stop = || interrupt::requested();
     while fz.tested < repeats * m {
         // One round: up to `threads` blocks, none across two repeats.
         let from = fz.tested;
@@ -374,27 +388,144 @@ pub fn run_dc(
             net.present_frozen_blocks(&blocks, threads, &stop, &|k| progress(Phase::Test, k))?;
         let before = plan.label_examples + from;
         let Some(shown) = shown else {
-            save(&net, &mut prog, &fz, before, before, true)?;
+            saver.save(net, prog, fz, before, before, true)?;
             continue;
         };
         for (e, p) in (from..to).zip(shown.iter().flatten()) {
             let (r, k) = (e / m, e % m);
-            fz.predictions[[r, k]] = classify(&assignments, &p.counts);
+            fz.predictions[[r, k]] = classify(assignments, &p.counts);
             if let Some(fit) = &fz.ridge {
                 fz.ridge_predictions[[r, k]] = fit.readout.classify(&p.counts);
             }
             fz.test_spikes[[r, k]] = p.counts.iter().sum();
         }
         fz.tested = to;
-        save(
-            &net,
-            &mut prog,
-            &fz,
-            before,
-            plan.label_examples + to,
-            stop(),
-        )?;
+        saver.save(net, prog, fz, before, plan.label_examples + to, stop())?;
     }
+    Ok(())
+}
+
+/// The training curve (`training_curve.parquet`) and the figures
+/// (`receptive_fields.png` of `tile`-shaped inputs, `training_accuracy.png`
+/// titled with the test accuracy `(mean, std)`).
+fn write_curve_and_figures(
+    out: &Path,
+    plan: &DcPlan,
+    net: &DiehlCook,
+    tile: (usize, usize),
+    curve: &[(usize, f64)],
+    (acc, acc_std): (f64, f64),
+) -> Result<()> {
+    let xs: Vec<u64> = curve.iter().map(|c| c.0 as u64).collect();
+    let ys: Vec<f64> = curve.iter().map(|c| c.1).collect();
+    let mut df = DataFrame::new(
+        curve.len(),
+        vec![
+            Column::new("examples".into(), xs),
+            Column::new("accuracy_percent".into(), ys),
+        ],
+    )
+    .map_err(|e| Error::file(out, e))?;
+    write_parquet(&out.join("training_curve.parquet"), &mut df)?;
+    receptive_fields(
+        &out.join("receptive_fields.png"),
+        net.weights(),
+        tile.0,
+        tile.1,
+    )?;
+    let points: Vec<(f64, f64)> = curve.iter().map(|&(x, y)| (x as f64, y)).collect();
+    accuracy_curve(
+        &out.join("training_accuracy.png"),
+        &format!(
+            "{}: training accuracy (test {acc:.1} ± {acc_std:.1} %)",
+            plan.name
+        ),
+        &points,
+        Some(plan.training_pool(60_000) as f64),
+    )?;
+    Ok(())
+}
+
+/// Runs the experiment; `progress(phase, k)` reports `k` more examples done
+/// (first, once, those restored from a checkpoint: [`Phase::Resumed`]).
+pub fn run_dc(
+    plan: &DcPlan,
+    opts: &DcRunOptions,
+    progress: &(dyn Fn(Phase, u64) + Sync),
+) -> Result<DcSummary> {
+    let out = &opts.out;
+    // MNIST first: a missing data set fails before anything in `out` changes.
+    let train = load_sized(&opts.mnist_dir, Split::Train, 28, 28)?;
+    let test = load_sized(&opts.mnist_dir, Split::Test, 28, 28)?;
+    let dir = prepare(out, opts.force)?;
+    let result_path = dir.result();
+    let n = plan.params.n_exc;
+    let t0 = Instant::now();
+    let mut net = DiehlCook::new(plan.params, plan.seed);
+    net.set_threads(opts.threads);
+    let ckpt = dir.checkpoint();
+    let mut prog = if ckpt.exists() {
+        read_dc_checkpoint(&ckpt, plan, &mut net)?
+    } else {
+        TrainProgress::new(n)
+    };
+    let restored = prog.done + prog.frozen.as_ref().map_or(0, |f| f.labelled + f.tested);
+    progress(Phase::Resumed, restored as u64);
+
+    let train_before = prog.train_seconds;
+    let train_pool = plan.training_pool(train.len());
+    train_phase(plan, &mut net, &mut prog, &train, &ckpt, progress)?;
+    let train_s = prog.train_seconds;
+    let mut theta: Vec<f64> = net.exc.theta.clone();
+    let (theta_mean, _) = mean_std(&theta);
+    theta.sort_by(f64::total_cmp);
+    let theta_median = median_sorted(&theta);
+    let (theta_min, theta_max) = (theta[0], theta[theta.len() - 1]);
+
+    // Labels from frozen responses to training examples (the paper: all
+    // 60,000), then the test set, `test_repeats` times: in blocks of
+    // `frozen_block` examples that start from the state training left, on
+    // `frozen_threads` threads (`crate::network::frozen`); checkpointed
+    // after each round of blocks (θ, W and that state do not change).
+    let m = plan.test_examples;
+    let repeats = plan.test_repeats;
+    let mut fz = prog
+        .frozen
+        .take()
+        .unwrap_or_else(|| FrozenProgress::new(n, repeats, m));
+    let t1 = Instant::now();
+    let frozen_before = fz.seconds;
+    let threads = opts.frozen_threads.max(1);
+    let saver = FrozenSaver {
+        plan,
+        ckpt: &ckpt,
+        t1,
+        frozen_before,
+    };
+    label_phase(
+        plan, &mut net, &mut prog, &mut fz, &train, train_pool, threads, &saver, progress,
+    )?;
+    let assignments = fz.rates.assignments();
+    let unassigned = assignments.iter().filter(|&&a| a == UNASSIGNED).count();
+    let (eval_set, eval_start) = match plan.evaluate_on {
+        Evaluation::Test => (&test, 0),
+        Evaluation::Validation => (&train, VALIDATION_START),
+    };
+    if fz.ridge.is_none() {
+        fz.ridge = fit_ridge(&fz.label_counts, n, &plan.ridge_lambdas)?;
+    }
+    let test_labels: Vec<u8> = (0..m).map(|k| eval_set.labels[eval_start + k]).collect();
+    test_phase(
+        plan,
+        &mut net,
+        &mut prog,
+        &mut fz,
+        (eval_set, eval_start),
+        &assignments,
+        threads,
+        &saver,
+        progress,
+    )?;
     let TrainProgress {
         showings,
         curve,
@@ -482,32 +613,13 @@ pub fn run_dc(
     };
 
     // Records: curve (Parquet), figures, summary, then the result file last.
-    let xs: Vec<u64> = curve.iter().map(|c| c.0 as u64).collect();
-    let ys: Vec<f64> = curve.iter().map(|c| c.1).collect();
-    let mut df = DataFrame::new(
-        curve.len(),
-        vec![
-            Column::new("examples".into(), xs),
-            Column::new("accuracy_percent".into(), ys),
-        ],
-    )
-    .map_err(|e| Error::file(out, e))?;
-    write_parquet(&out.join("training_curve.parquet"), &mut df)?;
-    receptive_fields(
-        &out.join("receptive_fields.png"),
-        net.weights(),
-        train.rows,
-        train.cols,
-    )?;
-    let points: Vec<(f64, f64)> = curve.iter().map(|&(x, y)| (x as f64, y)).collect();
-    accuracy_curve(
-        &out.join("training_accuracy.png"),
-        &format!(
-            "{}: training accuracy (test {acc:.1} ± {acc_std:.1} %)",
-            plan.name
-        ),
-        &points,
-        Some(plan.training_pool(60_000) as f64),
+    write_curve_and_figures(
+        out,
+        plan,
+        &net,
+        (train.rows, train.cols),
+        &curve,
+        (acc, acc_std),
     )?;
     let json = serde_json::to_string_pretty(&summary).map_err(|e| Error::file(out, e))?;
     write_atomically(&out.join("summary.json"), |tmp| {
