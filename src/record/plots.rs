@@ -33,7 +33,7 @@ const FOUR_BIT_ABOVE: usize = 2500;
 
 /// Draws the columns of `w` (`(rows·cols, n)`) as a square grid of
 /// `rows × cols` tiles, dark = 0, white = the largest weight: a grayscale
-/// PNG, 8 bits per pixel, 4 above [`FOUR_BIT_ABOVE`] tiles (under 2 MB at
+/// PNG, 8 bits per pixel, 4 above 2,500 tiles (under 2 MB at
 /// 6,400 neurons).
 pub fn receptive_fields(path: &Path, w: ArrayView2<f32>, rows: usize, cols: usize) -> Result<()> {
     let n = w.ncols();

@@ -371,7 +371,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
 }
 
 /// `stdp run` and `stdp dc`: the experiment `config` (of `kind`) with
-/// `sets`, run or resumed through [`Experiment::run`], the one driver grids
+/// `sets`, run or resumed through `Experiment::run`, the one driver grids
 /// use too, with a progress bar; prints its report.
 #[allow(clippy::too_many_arguments)]
 fn experiment_cmd(
