@@ -14,7 +14,9 @@ use stdp_harness::synapse::exp_stdp::{
     EvolveWorkspace, ExpStdpParams, UniformInit, ValidExpStdpParams, WeightRange, evolve_events,
     evolve_fused, evolve_reference,
 };
-use stdp_harness::workload::spikes::{UpdateInputs, analog_inputs, spike_inputs};
+#[path = "../dev/workload.rs"]
+mod workload;
+use workload::{UpdateInputs, analog_inputs, spike_inputs};
 
 const DRAWS: usize = 16;
 const SHAPES: [(usize, usize); 4] = [(784, 100), (784, 400), (784, 1600), (784, 6400)];

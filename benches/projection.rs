@@ -5,7 +5,9 @@
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use ndarray::Array2;
 use stdp_harness::synapse::exp_stdp::{UniformInit, compute_layer_events_into, compute_layer_into};
-use stdp_harness::workload::spikes::spike_inputs;
+#[path = "../dev/workload.rs"]
+mod workload;
+use workload::spike_inputs;
 
 const DRAWS: usize = 16;
 

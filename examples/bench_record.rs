@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
-use stdp_harness::record::bench_history::{
+#[path = "../dev/bench_history.rs"]
+mod bench_history;
+use bench_history::{
     Provenance, append, draw_history, read_criterion, read_history, write_history,
 };
 

@@ -12,7 +12,9 @@ use stdp_harness::Par;
 use stdp_harness::synapse::exp_stdp::{
     EvolveWorkspace, ExpStdpParams, UniformInit, WeightRange, evolve_events, evolve_fused,
 };
-use stdp_harness::workload::spikes::spike_inputs;
+#[path = "../dev/workload.rs"]
+mod workload;
+use workload::spike_inputs;
 
 /// Mean microseconds per call of `f` over `n` calls.
 fn time<F: FnMut(usize)>(n: usize, mut f: F) -> f64 {

@@ -36,12 +36,16 @@ use stdp_harness::Par;
 use stdp_harness::config::load_plan;
 use stdp_harness::harness::Instance;
 use stdp_harness::network::diehl_cook::{DcParams, DiehlCook};
-use stdp_harness::record::icount::{Budgets, Counts, Verdict, check, read_callgrind_total};
+#[path = "../dev/icount.rs"]
+mod icount;
+use icount::{Budgets, Counts, Verdict, check, read_callgrind_total};
 use stdp_harness::synapse::exp_stdp::{
     EvolveWorkspace, ExpStdpParams, UniformInit, WeightRange, compute_layer_events_into,
     evolve_events, evolve_fused,
 };
-use stdp_harness::workload::spikes::spike_inputs;
+#[path = "../dev/workload.rs"]
+mod workload;
+use workload::spike_inputs;
 
 /// The measured region: callgrind counts the instructions executed inside
 /// this function (and what it calls) only. Unmangled, so that

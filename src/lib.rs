@@ -52,7 +52,6 @@ pub mod plasticity;
 pub mod record;
 pub mod synapse;
 pub mod team;
-pub mod workload;
 
 pub use error::{Error, Result};
 pub use par::Par;

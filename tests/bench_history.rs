@@ -6,7 +6,9 @@
 use std::path::Path;
 
 use polars::prelude::*;
-use stdp_harness::record::bench_history::{
+#[path = "../dev/bench_history.rs"]
+mod bench_history;
+use bench_history::{
     BenchEstimate, HISTORY_COLUMNS, Provenance, append, draw_history, read_criterion, read_history,
     write_history,
 };

@@ -9,7 +9,9 @@ use stdp_harness::synapse::exp_stdp::{
     EvolvePath, EvolveWorkspace, ExpStdpParams, ProjectionPath, WeightRange, choose_path,
     compute_layer, compute_layer_auto_into, evolve_events, evolve_fused, evolve_reference,
 };
-use stdp_harness::workload::spikes::{UpdateInputs, spike_inputs};
+#[path = "../dev/workload.rs"]
+mod workload;
+use workload::{UpdateInputs, spike_inputs};
 
 fn params() -> impl Strategy<Value = ExpStdpParams> {
     (

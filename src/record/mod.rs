@@ -6,10 +6,8 @@
 //! ([`crate::experiment`], [`crate::harness::checkpoint`]).
 
 pub mod atomic;
-pub mod bench_history;
 pub mod frame;
 pub mod h5;
-pub mod icount;
 pub mod machine;
 pub mod plots;
 pub mod run_lock;

@@ -3,11 +3,14 @@
 //! occurred, else uniform in `[0, 1)` for ~30 % of units and 0 elsewhere; or
 //! analog values everywhere.
 
+// Shared by several benches, examples and tests, each using a part.
+#![allow(dead_code)]
+
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::synapse::exp_stdp::EvolveInputs;
+use stdp_harness::synapse::exp_stdp::EvolveInputs;
 
 /// Owned inputs of one update.
 #[derive(Clone, Debug)]

@@ -9,13 +9,16 @@
 //! SIMD path of the kernels: budgets carry both, and a check on another
 //! toolchain or path is skipped with a message instead of compared.
 
+// Shared by several benches, examples and tests, each using a part.
+#![allow(dead_code)]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-use crate::record::atomic::write_atomically;
+use stdp_harness::error::{Error, Result};
+use stdp_harness::record::atomic::write_atomically;
 
 /// Instructions per bench id.
 pub type Counts = BTreeMap<String, u64>;

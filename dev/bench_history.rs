@@ -8,11 +8,14 @@
 //! bounds, nanoseconds). Recording the same commit again replaces its rows:
 //! the history holds one measurement per commit and id.
 
+// Shared by several benches, examples and tests, each using a part.
+#![allow(dead_code)]
+
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
-use crate::record::atomic::write_atomically;
-use crate::record::plots::{Series, metric_vs_axis};
+use stdp_harness::error::{Error, Result};
+use stdp_harness::record::atomic::write_atomically;
+use stdp_harness::record::plots::{Series, metric_vs_axis};
 
 /// Columns of the history, in order.
 pub const HISTORY_COLUMNS: [&str; 11] = [
