@@ -112,36 +112,47 @@ fn assert_same_results(a: &Path, b: &Path) {
     }
 }
 
+/// `stdp dc` of the quick experiment into `out` on `threads` threads, quiet,
+/// with the `--set` overrides `sets`.
+fn quick_dc_args(out: &Path, threads: &str, sets: &[&str]) -> Vec<String> {
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/diehl_cook_quick.toml");
+    let mut a: Vec<String> = vec![
+        "dc".into(),
+        config.display().to_string(),
+        "--out".into(),
+        out.display().to_string(),
+        "--quiet".into(),
+        "--threads".into(),
+        threads.into(),
+    ];
+    for s in sets {
+        a.extend(["--set".into(), (*s).into()]);
+    }
+    a
+}
+
 #[test]
 fn a_diehl_cook_run_stopped_while_training_and_testing_resumes_bitwise() {
     let d = tempfile::tempdir().unwrap();
-    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/diehl_cook_quick.toml");
     let args = |out: &Path| -> Vec<String> {
-        let mut a: Vec<String> = vec![
-            "dc".into(),
-            config.display().to_string(),
-            "--out".into(),
-            out.display().to_string(),
-            "--quiet".into(),
-            // The stopped run on two threads, the reference on one: the
-            // results depend on neither.
-            "--threads".into(),
-            if out.ends_with("reference") { "1" } else { "2" }.into(),
-        ];
-        for s in [
-            "train_examples=200",
-            "label_examples=300",
-            "test_examples=150",
-            "test_repeats=2",
-            "monitor_every=100",
-            "checkpoint_every=50",
-            // Blocks of frozen presentations smaller than a phase, run on
-            // two threads: rounds of blocks, and stops between and within.
-            "frozen_block=40",
-        ] {
-            a.extend(["--set".into(), s.into()]);
-        }
-        a
+        // The stopped run on two threads, the reference on one: the results
+        // depend on neither.
+        let threads = if out.ends_with("reference") { "1" } else { "2" };
+        quick_dc_args(
+            out,
+            threads,
+            &[
+                "train_examples=200",
+                "label_examples=300",
+                "test_examples=150",
+                "test_repeats=2",
+                "monitor_every=100",
+                "checkpoint_every=50",
+                // Blocks of frozen presentations smaller than a phase, run on
+                // two threads: rounds of blocks, and stops between and within.
+                "frozen_block=40",
+            ],
+        )
     };
     let stopped = d.path().join("stopped");
     let ckpt = stopped.join("checkpoint.h5");
@@ -220,26 +231,19 @@ fn to_unnamed_traces(ckpt: &Path) {
 fn a_checkpoint_of_the_unnamed_trace_layout_resumes_bitwise() {
     // A run in flight when the rules' state got names must resume.
     let d = tempfile::tempdir().unwrap();
-    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/diehl_cook_quick.toml");
     let args = |out: &Path| -> Vec<String> {
-        let mut a: Vec<String> = vec![
-            "dc".into(),
-            config.display().to_string(),
-            "--out".into(),
-            out.display().to_string(),
-            "--quiet".into(),
-        ];
-        for s in [
-            "train_examples=150",
-            "label_examples=100",
-            "test_examples=100",
-            "test_repeats=1",
-            "monitor_every=50",
-            "checkpoint_every=50",
-        ] {
-            a.extend(["--set".into(), s.into()]);
-        }
-        a
+        quick_dc_args(
+            out,
+            "1",
+            &[
+                "train_examples=150",
+                "label_examples=100",
+                "test_examples=100",
+                "test_repeats=1",
+                "monitor_every=50",
+                "checkpoint_every=50",
+            ],
+        )
     };
     let stopped = d.path().join("stopped");
     let ckpt = stopped.join("checkpoint.h5");
