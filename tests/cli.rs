@@ -273,6 +273,15 @@ fn diehl_cook_run_writes_records_summary_and_figures() {
     let acc = summary["accuracy_percent"].as_f64().unwrap();
     assert!((0.0..=100.0).contains(&acc));
     assert!(summary["command"].as_str().unwrap().contains("dc"));
+    // The summary keys spelled elsewhere (a grid's metric columns, what
+    // inspect shows) are keys of the summary.
+    use stdp_harness::experiment::{describe::INSPECT_SUMMARY_KEYS, diehl_cook::METRICS};
+    for key in METRICS.iter().chain(&INSPECT_SUMMARY_KEYS) {
+        assert!(
+            *key == "final_train_accuracy_percent" || summary.get(key).is_some(),
+            "`{key}` is not a key of summary.json"
+        );
+    }
     assert_eq!(kind_attribute(&d.path().join("dc/result.h5")), "dc");
     fails_with(&stdp(&args), &["--force"]);
     let shown = stdp(&["inspect", &o]);

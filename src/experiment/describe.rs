@@ -15,6 +15,26 @@ use crate::harness::checkpoint::checkpoint_step;
 use crate::record::frame::to_frame;
 use crate::record::h5::{get_1d, get_2d, get_scalar, get_str, open_file};
 
+/// The keys of a Diehl & Cook run's `summary.json` that `stdp inspect` shows
+/// (each a field of `dc_run::DcSummary`: `tests/cli.rs` checks them against
+/// a run's summary).
+pub const INSPECT_SUMMARY_KEYS: [&str; 14] = [
+    "train_examples",
+    "ridge_accuracy_percent",
+    "ridge_lambda",
+    "count_window",
+    "showings_per_example",
+    "spikes_per_example",
+    "max_exc_spikes_in_step",
+    "overshoot_steps",
+    "integrator",
+    "spike_timer",
+    "input_delay_ms",
+    "ms_per_train_example",
+    "wall_time_s",
+    "command",
+];
+
 /// Where a Diehl & Cook checkpoint stands: "after N training examples" (in
 /// the frozen phase with how many labelling / test presentations are done)
 /// and a line with the last windows of the training curve, if any; `None`
@@ -91,22 +111,7 @@ fn describe_dc(dir: &Path, file: &Path) -> Result<String> {
     if let Ok(text) = std::fs::read_to_string(&summary) {
         let v: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| Error::file(&summary, e))?;
-        for key in [
-            "train_examples",
-            "ridge_accuracy_percent",
-            "ridge_lambda",
-            "count_window",
-            "showings_per_example",
-            "spikes_per_example",
-            "max_exc_spikes_in_step",
-            "overshoot_steps",
-            "integrator",
-            "spike_timer",
-            "input_delay_ms",
-            "ms_per_train_example",
-            "wall_time_s",
-            "command",
-        ] {
+        for key in INSPECT_SUMMARY_KEYS {
             if let Some(x) = v.get(key) {
                 let _ = writeln!(o, "{key}: {x}");
             }
