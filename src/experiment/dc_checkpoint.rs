@@ -4,22 +4,28 @@
 //! is over, the labelling and test records so far. A killed run re-run with
 //! the same command resumes from the last checkpoint and ends with the same
 //! results as an uninterrupted run.
+//!
+//! The file is one flat HDF5 group written through the codec of
+//! [`crate::record::codec`]: [`DcCheckpoint`] and the records it holds
+//! ([`NetworkState`], [`LifState`], [`TrainProgress`], [`FrozenProgress`],
+//! [`RidgeFit`]) each name their attributes and datasets once, in their
+//! [`H5Record`] impls below. The names are those of the checkpoints written
+//! before the codec, which therefore resume.
 
 use std::path::Path;
 
-use ndarray::{Array1, Array2, aview1};
+use ndarray::Array2;
 
 use super::dc_config::DcPlan;
 use crate::error::{Error, Result};
 use crate::network::diehl_cook::{DcStats, DiehlCook};
 use crate::network::readout::{CLASSES, ClassRates};
 use crate::network::ridge::{RidgeFit, RidgeReadout, SparseCounts};
-use crate::neuron::lif::LifPopulation;
+use crate::network::state::{NetworkState, RuleState};
+use crate::neuron::lif::LifState;
 use crate::record::atomic::write_atomically;
-use crate::record::h5::{
-    create_file, get_1d, get_2d, get_scalar, get_str, get_u128, h5err, open_checkpoint, open_file,
-    put, set_scalar, set_str, set_u128,
-};
+use crate::record::codec::{H5Record, Reader, Writer};
+use crate::record::h5::{create_file, h5err, open_checkpoint, open_file};
 
 /// Training records so far.
 #[derive(Clone, Debug, PartialEq)]
@@ -105,15 +111,299 @@ impl TrainProgress {
     }
 }
 
-/// The populations' f32 variables (θ, f64, is written beside them).
-const POP_FIELDS: [&str; 4] = ["v", "ge", "gi", "timer"];
-
-fn pop_fields(p: &LifPopulation) -> [&Vec<f32>; 4] {
-    [&p.v, &p.ge, &p.gi, &p.timer]
+/// Everything a Diehl & Cook checkpoint holds, as it is in the file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DcCheckpoint {
+    /// The hash of the config whose run it is (attribute `config_hash`).
+    pub config_hash: String,
+    /// The network.
+    pub net: NetworkState,
+    /// The training records so far (and the frozen ones, once training is over).
+    pub progress: TrainProgress,
+    /// The block size of the frozen phases the frozen records were made
+    /// with (`None` when there are none, or in files written before it was
+    /// recorded).
+    pub frozen_block: Option<u64>,
 }
 
-fn pop_fields_mut(p: &mut LifPopulation) -> [&mut Vec<f32>; 4] {
-    [&mut p.v, &mut p.ge, &mut p.gi, &mut p.timer]
+impl H5Record for DcStats {
+    fn write(&self, w: &Writer<'_>) -> Result<()> {
+        w.attr("steps", self.steps)?;
+        w.attr("overshoot_steps", self.overshoot_steps)?;
+        w.attr("max_exc_spikes_in_step", self.max_exc_spikes_in_step)
+    }
+    fn read(r: &Reader<'_>) -> Result<Self> {
+        Ok(DcStats {
+            steps: r.attr("steps")?,
+            overshoot_steps: r.attr("overshoot_steps")?,
+            max_exc_spikes_in_step: r.attr("max_exc_spikes_in_step")?,
+        })
+    }
+}
+
+impl H5Record for LifState {
+    fn write(&self, w: &Writer<'_>) -> Result<()> {
+        w.vec("v", &self.v)?;
+        w.vec("ge", &self.ge)?;
+        w.vec("gi", &self.gi)?;
+        w.vec("timer", &self.timer)?;
+        w.vec("theta", &self.theta)?;
+        w.vec("since_spike", &self.since_spike)
+    }
+    fn read(r: &Reader<'_>) -> Result<Self> {
+        if r.element_size("theta")? == 4 {
+            return Err(r.error(
+                "θ is float32: the checkpoint was written by a build that held θ in \
+                 float32 (docs/numerics.md), a different model; start the run again \
+                 with --force",
+            ));
+        }
+        Ok(LifState {
+            v: r.vec("v")?,
+            ge: r.vec("ge")?,
+            gi: r.vec("gi")?,
+            timer: r.vec("timer")?,
+            theta: r.vec("theta")?,
+            since_spike: r.vec("since_spike")?,
+        })
+    }
+}
+
+impl H5Record for NetworkState {
+    fn write(&self, w: &Writer<'_>) -> Result<()> {
+        w.attr("clock", self.clock)?;
+        w.record("stat_", &self.stats)?;
+        w.u128("rng_pos", self.rng_pos)?;
+        w.array("w", &self.w)?;
+        w.record("exc_", &self.exc)?;
+        w.record("inh_", &self.inh)?;
+        match &self.rule {
+            RuleState::Named { rule, vectors } => {
+                w.text("rule", rule)?;
+                for (name, v) in vectors {
+                    w.vec(&format!("rule_{name}"), v)?;
+                }
+            }
+            RuleState::Ordered(all) => {
+                w.attr("traces", all.len() as u64)?;
+                for (k, v) in all.iter().enumerate() {
+                    w.vec(&format!("trace_{k}"), v)?;
+                }
+            }
+        }
+        if let Some(p) = &self.pending_ge {
+            w.vec("pending_ge", p)?;
+        }
+        w.vec("carried_counts", &self.carried_counts)
+    }
+    fn read(r: &Reader<'_>) -> Result<Self> {
+        // Checkpoints of the builds before the rules had named state hold
+        // the same vectors as `trace_0..k` (attribute `traces` = k + 1).
+        let rule = if r.has_attr("traces") {
+            let n: u64 = r.attr("traces")?;
+            RuleState::Ordered(
+                (0..n)
+                    .map(|k| r.vec(&format!("trace_{k}")))
+                    .collect::<Result<_>>()?,
+            )
+        } else {
+            let vectors = r
+                .data_names("rule_")?
+                .into_iter()
+                .map(|d| Ok((d["rule_".len()..].to_string(), r.vec(&d)?)))
+                .collect::<Result<_>>()?;
+            RuleState::Named {
+                rule: r.text("rule")?,
+                vectors,
+            }
+        };
+        Ok(NetworkState {
+            clock: r.attr("clock")?,
+            stats: r.record("stat_")?,
+            rng_pos: r.u128("rng_pos")?,
+            w: r.array2("w")?,
+            exc: r.record("exc_")?,
+            inh: r.record("inh_")?,
+            rule,
+            pending_ge: if r.has_data("pending_ge") {
+                Some(r.vec("pending_ge")?)
+            } else {
+                None
+            },
+            carried_counts: r.vec("carried_counts")?,
+        })
+    }
+}
+
+/// Writes per-class spike sums as `{prefix}sums` and `{prefix}examples`.
+fn write_rates(w: &Writer<'_>, prefix: &str, rates: &ClassRates) -> Result<()> {
+    let (sums, examples) = rates.to_parts();
+    w.vec(&format!("{prefix}sums"), &sums)?;
+    w.vec(&format!("{prefix}examples"), &examples)
+}
+
+/// Reads what [`write_rates`] wrote (the neuron count from the sums'
+/// length; the caller checks it against the run's).
+fn read_rates(r: &Reader<'_>, prefix: &str) -> Result<ClassRates> {
+    let sums: Vec<f64> = r.vec(&format!("{prefix}sums"))?;
+    let examples: Vec<u64> = r.vec(&format!("{prefix}examples"))?;
+    ClassRates::from_parts(sums.len() / CLASSES, &sums, &examples)
+        .ok_or_else(|| r.error(format!("`{prefix}sums`: not (neurons, {CLASSES}) sums")))
+}
+
+impl H5Record for RidgeFit {
+    fn write(&self, w: &Writer<'_>) -> Result<()> {
+        w.array("weights", &self.readout.weights)?;
+        w.attr("lambda", self.readout.lambda)?;
+        w.attr("seconds", self.seconds)?;
+        let (l, a): (Vec<f64>, Vec<f64>) = self.held_out.iter().copied().unzip();
+        w.vec("grid_lambdas", &l)?;
+        w.vec("grid_accuracy", &a)
+    }
+    fn read(r: &Reader<'_>) -> Result<Self> {
+        let l: Vec<f64> = r.vec("grid_lambdas")?;
+        let a: Vec<f64> = r.vec("grid_accuracy")?;
+        Ok(RidgeFit {
+            readout: RidgeReadout {
+                weights: r.array2("weights")?,
+                lambda: r.attr("lambda")?,
+            },
+            held_out: l.into_iter().zip(a).collect(),
+            seconds: r.attr("seconds")?,
+        })
+    }
+}
+
+/// The frozen records, at the root (their names start with `frozen_`, the
+/// ridge readout's with `ridge_`).
+impl H5Record for FrozenProgress {
+    fn write(&self, w: &Writer<'_>) -> Result<()> {
+        w.attr("frozen_labelled", self.labelled as u64)?;
+        write_rates(w, "frozen_rate_", &self.rates)?;
+        let (offsets, neurons, counts, labels) = self.label_counts.to_parts();
+        w.vec("frozen_label_offsets", offsets)?;
+        w.vec("frozen_label_neurons", neurons)?;
+        w.vec("frozen_label_counts", counts)?;
+        w.vec("frozen_label_labels", labels)?;
+        w.flag("frozen_has_ridge", self.ridge.is_some())?;
+        if let Some(fit) = &self.ridge {
+            w.record("ridge_", fit)?;
+        }
+        w.array("frozen_ridge_predictions", &self.ridge_predictions)?;
+        w.attr("frozen_tested", self.tested as u64)?;
+        w.array("frozen_predictions", &self.predictions)?;
+        w.array("frozen_test_spikes", &self.test_spikes)?;
+        w.attr("frozen_seconds", self.seconds)
+    }
+    fn read(r: &Reader<'_>) -> Result<Self> {
+        let label_counts = SparseCounts::from_parts(
+            u32::MAX as usize,
+            r.vec("frozen_label_offsets")?,
+            r.vec("frozen_label_neurons")?,
+            r.vec("frozen_label_counts")?,
+            r.vec("frozen_label_labels")?,
+        )
+        .ok_or_else(|| r.error("the labelling counts (`frozen_label_*`) are inconsistent"))?;
+        Ok(FrozenProgress {
+            labelled: r.attr::<u64>("frozen_labelled")? as usize,
+            rates: read_rates(r, "frozen_rate_")?,
+            label_counts,
+            ridge: if r.flag("frozen_has_ridge")? {
+                Some(r.record("ridge_")?)
+            } else {
+                None
+            },
+            ridge_predictions: r.array2("frozen_ridge_predictions")?,
+            tested: r.attr::<u64>("frozen_tested")? as usize,
+            predictions: r.array2("frozen_predictions")?,
+            test_spikes: r.array2("frozen_test_spikes")?,
+            seconds: r.attr("frozen_seconds")?,
+        })
+    }
+}
+
+impl H5Record for TrainProgress {
+    fn write(&self, w: &Writer<'_>) -> Result<()> {
+        w.attr("done", self.done as u64)?;
+        w.attr("showings", self.showings)?;
+        w.attr("train_seconds", self.train_seconds)?;
+        write_rates(w, "window_", &self.window)?;
+        w.flag("has_assignments", self.assignments.is_some())?;
+        w.vec(
+            "assignments",
+            self.assignments.as_deref().unwrap_or_default(),
+        )?;
+        let (x, y): (Vec<u64>, Vec<f64>) = self.curve.iter().map(|&(x, y)| (x as u64, y)).unzip();
+        w.vec("curve_x", &x)?;
+        w.vec("curve_y", &y)?;
+        w.vec("total_spikes", &self.total_spikes)?;
+        w.vec("train_labels", &self.train_labels)?;
+        w.vec("train_pred", &self.train_pred)?;
+        w.flag("has_frozen", self.frozen.is_some())?;
+        if let Some(fz) = &self.frozen {
+            w.record("", fz)?;
+        }
+        Ok(())
+    }
+    fn read(r: &Reader<'_>) -> Result<Self> {
+        Ok(TrainProgress {
+            done: r.attr::<u64>("done")? as usize,
+            showings: r.attr("showings")?,
+            train_seconds: r.attr("train_seconds")?,
+            window: read_rates(r, "window_")?,
+            assignments: if r.flag("has_assignments")? {
+                Some(r.vec("assignments")?)
+            } else {
+                None
+            },
+            curve: read_curve(r)?,
+            total_spikes: r.vec("total_spikes")?,
+            train_labels: r.vec("train_labels")?,
+            train_pred: r.vec("train_pred")?,
+            // Checkpoints written before the frozen phases were saved have
+            // no `has_frozen`: they are training checkpoints. Frozen records
+            // without their block layout (`frozen_block`, written by builds
+            // that ran the frozen phases as one sequence) are not continued:
+            // the frozen phases start again (see [`read_dc_checkpoint`]).
+            frozen: if r.flag_or_false("has_frozen")? && r.has_attr("frozen_block") {
+                Some(r.record("")?)
+            } else {
+                None
+            },
+        })
+    }
+}
+
+impl H5Record for DcCheckpoint {
+    fn write(&self, w: &Writer<'_>) -> Result<()> {
+        w.text("config_hash", &self.config_hash)?;
+        w.record("", &self.net)?;
+        w.record("", &self.progress)?;
+        if let Some(b) = self.frozen_block {
+            w.attr("frozen_block", b)?;
+        }
+        Ok(())
+    }
+    fn read(r: &Reader<'_>) -> Result<Self> {
+        Ok(DcCheckpoint {
+            config_hash: r.text("config_hash")?,
+            net: r.record("")?,
+            progress: r.record("")?,
+            frozen_block: if r.has_attr("frozen_block") {
+                Some(r.attr("frozen_block")?)
+            } else {
+                None
+            },
+        })
+    }
+}
+
+/// The training curve: (examples, accuracy %) per finished monitoring
+/// window (`curve_x`, `curve_y`).
+fn read_curve(r: &Reader<'_>) -> Result<Vec<(usize, f64)>> {
+    let x: Vec<u64> = r.vec("curve_x")?;
+    let y: Vec<f64> = r.vec("curve_y")?;
+    Ok(x.into_iter().map(|x| x as usize).zip(y).collect())
 }
 
 /// Writes the checkpoint (atomically).
@@ -123,133 +413,22 @@ pub fn write_dc_checkpoint(
     net: &DiehlCook,
     prog: &TrainProgress,
 ) -> Result<()> {
+    let state = net.state().ok_or_else(|| {
+        Error::file(
+            path,
+            "delayed plasticity still in flight: not an example boundary",
+        )
+    })?;
+    let ckpt = DcCheckpoint {
+        config_hash: plan.config_hash.clone(),
+        net: state,
+        progress: prog.clone(),
+        frozen_block: prog.frozen.as_ref().map(|_| plan.frozen_block as u64),
+    };
     write_atomically(path, |tmp| {
-        let p = path;
         let f = create_file(tmp)?;
-        set_str(&f, "config_hash", &plan.config_hash, p)?;
-        set_scalar(&f, "done", prog.done as u64, p)?;
-        set_scalar(&f, "showings", prog.showings, p)?;
-        set_scalar(&f, "train_seconds", prog.train_seconds, p)?;
-        set_u128(&f, "rng_pos", net.rng_word_pos(), p)?;
-        let stats = net.stats();
-        set_scalar(&f, "clock", net.clock(), p)?;
-        set_scalar(&f, "stat_steps", stats.steps, p)?;
-        set_scalar(&f, "stat_overshoot_steps", stats.overshoot_steps, p)?;
-        set_scalar(
-            &f,
-            "stat_max_exc_spikes_in_step",
-            stats.max_exc_spikes_in_step,
-            p,
-        )?;
-        put(&f, "w", &net.weights(), p)?;
-        for (prefix, pop) in [("exc", &net.exc), ("inh", &net.inh)] {
-            for (name, v) in POP_FIELDS.iter().zip(pop_fields(pop)) {
-                put(&f, &format!("{prefix}_{name}"), &Array1::from(v.clone()), p)?;
-            }
-            put(
-                &f,
-                &format!("{prefix}_theta"),
-                &Array1::from(pop.theta.clone()),
-                p,
-            )?;
-            put(
-                &f,
-                &format!("{prefix}_since_spike"),
-                &Array1::from(pop.since_spike.clone()),
-                p,
-            )?;
-        }
-        let state = net.rule_state().ok_or_else(|| {
-            Error::file(
-                p,
-                "delayed plasticity still in flight: not an example boundary",
-            )
-        })?;
-        set_str(&f, "rule", net.rule_name().unwrap_or_default(), p)?;
-        for (name, v) in &state {
-            put(&f, &format!("rule_{name}"), &Array1::from(v.clone()), p)?;
-        }
-        if let Some(pending) = net.pending_conductance() {
-            put(&f, "pending_ge", &Array1::from(pending.to_vec()), p)?;
-        }
-        put(
-            &f,
-            "carried_counts",
-            &Array1::from(net.carried_counts().to_vec()),
-            p,
-        )?;
-        let (sums, examples) = prog.window.to_parts();
-        put(&f, "window_sums", &Array1::from(sums), p)?;
-        put(&f, "window_examples", &Array1::from(examples), p)?;
-        set_scalar(
-            &f,
-            "has_assignments",
-            u8::from(prog.assignments.is_some()),
-            p,
-        )?;
-        put(
-            &f,
-            "assignments",
-            &Array1::from(prog.assignments.clone().unwrap_or_default()),
-            p,
-        )?;
-        put(
-            &f,
-            "curve_x",
-            &prog
-                .curve
-                .iter()
-                .map(|c| c.0 as u64)
-                .collect::<Array1<u64>>(),
-            p,
-        )?;
-        put(
-            &f,
-            "curve_y",
-            &prog.curve.iter().map(|c| c.1).collect::<Array1<f64>>(),
-            p,
-        )?;
-        put(
-            &f,
-            "total_spikes",
-            &Array1::from(prog.total_spikes.clone()),
-            p,
-        )?;
-        put(
-            &f,
-            "train_labels",
-            &Array1::from(prog.train_labels.clone()),
-            p,
-        )?;
-        put(&f, "train_pred", &Array1::from(prog.train_pred.clone()), p)?;
-        set_scalar(&f, "has_frozen", u8::from(prog.frozen.is_some()), p)?;
-        if let Some(fz) = &prog.frozen {
-            set_scalar(&f, "frozen_block", plan.frozen_block as u64, p)?;
-            set_scalar(&f, "frozen_labelled", fz.labelled as u64, p)?;
-            let (sums, examples) = fz.rates.to_parts();
-            put(&f, "frozen_rate_sums", &Array1::from(sums), p)?;
-            put(&f, "frozen_rate_examples", &Array1::from(examples), p)?;
-            let (offsets, neurons, counts, labels) = fz.label_counts.to_parts();
-            put(&f, "frozen_label_offsets", &aview1(offsets), p)?;
-            put(&f, "frozen_label_neurons", &aview1(neurons), p)?;
-            put(&f, "frozen_label_counts", &aview1(counts), p)?;
-            put(&f, "frozen_label_labels", &aview1(labels), p)?;
-            set_scalar(&f, "frozen_has_ridge", u8::from(fz.ridge.is_some()), p)?;
-            if let Some(r) = &fz.ridge {
-                put(&f, "ridge_weights", &r.readout.weights, p)?;
-                set_scalar(&f, "ridge_lambda", r.readout.lambda, p)?;
-                set_scalar(&f, "ridge_seconds", r.seconds, p)?;
-                let (l, a): (Vec<f64>, Vec<f64>) = r.held_out.iter().copied().unzip();
-                put(&f, "ridge_grid_lambdas", &Array1::from(l), p)?;
-                put(&f, "ridge_grid_accuracy", &Array1::from(a), p)?;
-            }
-            put(&f, "frozen_ridge_predictions", &fz.ridge_predictions, p)?;
-            set_scalar(&f, "frozen_tested", fz.tested as u64, p)?;
-            put(&f, "frozen_predictions", &fz.predictions, p)?;
-            put(&f, "frozen_test_spikes", &fz.test_spikes, p)?;
-            set_scalar(&f, "frozen_seconds", fz.seconds, p)?;
-        }
-        f.close().map_err(h5err(p))
+        ckpt.write(&Writer::new(&f, path))?;
+        f.close().map_err(h5err(path))
     })
 }
 
@@ -269,96 +448,41 @@ pub struct CheckpointPhase {
 /// Reads the [`CheckpointPhase`] of the checkpoint at `path`.
 pub fn read_phase(path: &Path) -> Result<CheckpointPhase> {
     let f = open_file(path).map_err(h5err(path))?;
-    let done = get_scalar::<u64>(&f, "done", path)? as usize;
-    let frozen = if in_frozen_phase(&f, path)? {
+    let r = Reader::new(&f, path);
+    let frozen = if r.flag_or_false("has_frozen")? {
         Some((
-            get_scalar::<u64>(&f, "frozen_labelled", path)? as usize,
-            get_scalar::<u64>(&f, "frozen_tested", path)? as usize,
+            r.attr::<u64>("frozen_labelled")? as usize,
+            r.attr::<u64>("frozen_tested")? as usize,
         ))
     } else {
         None
     };
     Ok(CheckpointPhase {
-        done,
+        done: r.attr::<u64>("done")? as usize,
         frozen,
-        curve: read_curve(&f, path)?,
+        curve: read_curve(&r)?,
     })
 }
 
-/// The training curve of the checkpoint `f`: (examples, accuracy %) per
-/// finished monitoring window (`curve_x`, `curve_y`).
-fn read_curve(f: &hdf5::File, path: &Path) -> Result<Vec<(usize, f64)>> {
-    let cx: Array1<u64> = get_1d(f, "curve_x", path)?;
-    let cy: Array1<f64> = get_1d(f, "curve_y", path)?;
-    Ok(cx.iter().zip(&cy).map(|(&x, &y)| (x as usize, y)).collect())
-}
-
-/// Whether the checkpoint `f` was written after training (labelling or
-/// testing). Checkpoints written before the frozen phases were saved have
-/// no `has_frozen`: they are training checkpoints.
-fn in_frozen_phase(f: &hdf5::File, path: &Path) -> Result<bool> {
-    let has = f
-        .attr_names()
-        .is_ok_and(|n| n.iter().any(|a| a == "has_frozen"));
-    Ok(has && get_scalar::<u8>(f, "has_frozen", path)? == 1)
-}
-
-/// Restores the rule's state (datasets `rule_<name>`, in the order of
-/// [`DiehlCook::rule_state_names`]) and the pending delayed conductance
-/// (`pending_ge`). A checkpoint of the builds before the rules had named
-/// state holds the same vectors as `trace_0..k` (attribute `traces` = k + 1),
-/// in that order with the pending conductance last: it is read as such, so
-/// a run in flight resumes across the change.
-fn read_rule_state(f: &hdf5::File, net: &mut DiehlCook, path: &Path) -> Result<()> {
-    let bad = |what: String| {
-        Error::file(
-            path,
-            format!("checkpoint does not fit this network: {what}"),
-        )
-    };
-    let names = net.rule_state_names();
-    let delayed = net.pending_conductance().is_some();
-    let legacy = f
-        .attr_names()
-        .is_ok_and(|n| n.iter().any(|a| a == "traces"));
-    let (state, pending) = if legacy {
-        let n: u64 = get_scalar(f, "traces", path)?;
-        let mut all: Vec<Vec<f32>> = (0..n)
-            .map(|k| get_1d::<f32>(f, &format!("trace_{k}"), path).map(|a| a.to_vec()))
-            .collect::<Result<_>>()?;
-        let pending = if delayed { all.pop() } else { None };
-        (all, pending)
-    } else {
-        let rule = get_str(f, "rule", path)?;
-        if Some(rule.as_str()) != net.rule_name() {
-            return Err(bad(format!(
-                "its rule is `{rule}`, this run's `{}`",
-                net.rule_name().unwrap_or_default()
-            )));
-        }
-        let state = names
+/// Whether the frozen records `fz` fit `plan` (`n` neurons, its test
+/// presentations).
+fn frozen_fits(fz: &FrozenProgress, plan: &DcPlan) -> bool {
+    let n = plan.params.n_exc;
+    let shape = (plan.test_repeats, plan.test_examples);
+    fz.rates.neurons() == n
+        && fz
+            .label_counts
+            .to_parts()
+            .1
             .iter()
-            .map(|n| get_1d::<f32>(f, &format!("rule_{n}"), path).map(|a| a.to_vec()))
-            .collect::<Result<_>>()?;
-        let pending = if delayed {
-            Some(get_1d::<f32>(f, "pending_ge", path)?.to_vec())
-        } else {
-            None
-        };
-        (state, pending)
-    };
-    if !net.set_rule_state(&state) {
-        return Err(bad(format!(
-            "the plasticity state (expected {})",
-            names.join(", ")
-        )));
-    }
-    if let Some(p) = pending
-        && !net.set_pending_conductance(&p)
-    {
-        return Err(bad("the pending delayed conductance".into()));
-    }
-    Ok(())
+            .all(|&k| (k as usize) < n)
+        && fz
+            .ridge
+            .as_ref()
+            .is_none_or(|r| r.readout.weights.dim() == (n + 1, CLASSES))
+        && fz.predictions.dim() == shape
+        && fz.test_spikes.dim() == shape
+        && fz.ridge_predictions.dim() == shape
 }
 
 /// Restores `net` and the training records from a checkpoint of `plan`'s run.
@@ -368,152 +492,27 @@ pub fn read_dc_checkpoint(
     net: &mut DiehlCook,
 ) -> Result<TrainProgress> {
     let f = open_checkpoint(path, &plan.config_hash)?;
-    let bad = |what: &str| {
+    let ckpt = DcCheckpoint::read(&Reader::new(&f, path))?;
+    let bad = |what: &dyn std::fmt::Display| {
         Error::file(
             path,
             format!("checkpoint does not fit this network: {what}"),
         )
     };
-    let w: Array2<f32> = get_2d(&f, "w", path)?;
-    if w.dim() != net.weights().dim() {
-        return Err(bad("weights"));
+    net.restore(ckpt.net).map_err(|m| bad(&m))?;
+    let mut prog = ckpt.progress;
+    if prog.window.neurons() != plan.params.n_exc {
+        return Err(bad(&"monitoring window"));
     }
-    net.set_weights(w)?;
-    for prefix in ["exc", "inh"] {
-        let pop = if prefix == "exc" {
-            &mut net.exc
-        } else {
-            &mut net.inh
-        };
-        for (name, dst) in POP_FIELDS.iter().zip(pop_fields_mut(pop)) {
-            let v: Array1<f32> = get_1d(&f, &format!("{prefix}_{name}"), path)?;
-            if v.len() != dst.len() {
-                return Err(bad(name));
-            }
-            *dst = v.to_vec();
+    if let Some(fz) = &prog.frozen {
+        // Frozen records of another block layout (or of a build that ran
+        // the frozen phases as one sequence) cannot be continued: the frozen
+        // phases start again from the checkpoint's state (training is kept).
+        if ckpt.frozen_block != Some(plan.frozen_block as u64) {
+            prog.frozen = None;
+        } else if !frozen_fits(fz, plan) {
+            return Err(bad(&"test records"));
         }
-        let name = format!("{prefix}_theta");
-        let single = f
-            .dataset(&name)
-            .and_then(|d| d.dtype())
-            .is_ok_and(|t| t.size() == 4);
-        if single {
-            return Err(Error::file(
-                path,
-                format!(
-                    "dataset `{name}` is float32: the checkpoint was written by a build that \
-                     held θ in float32 (docs/numerics.md), a different model; start the run \
-                     again with --force"
-                ),
-            ));
-        }
-        let theta: Array1<f64> = get_1d(&f, &name, path)?;
-        if theta.len() != pop.theta.len() {
-            return Err(bad("theta"));
-        }
-        pop.theta = theta.to_vec();
-        let since: Array1<u32> = get_1d(&f, &format!("{prefix}_since_spike"), path)?;
-        if since.len() != pop.since_spike.len() {
-            return Err(bad("since_spike"));
-        }
-        pop.since_spike = since.to_vec();
-        pop.wake_all();
     }
-    net.set_clock_and_stats(
-        get_scalar(&f, "clock", path)?,
-        DcStats {
-            steps: get_scalar(&f, "stat_steps", path)?,
-            overshoot_steps: get_scalar(&f, "stat_overshoot_steps", path)?,
-            max_exc_spikes_in_step: get_scalar(&f, "stat_max_exc_spikes_in_step", path)?,
-        },
-    );
-    read_rule_state(&f, net, path)?;
-    let carried: Array1<u32> = get_1d(&f, "carried_counts", path)?;
-    if !net.set_carried_counts(&carried.to_vec()) {
-        return Err(bad("carried_counts"));
-    }
-    net.set_rng_word_pos(get_u128(&f, "rng_pos", path)?);
-    let sums: Array1<f64> = get_1d(&f, "window_sums", path)?;
-    let examples: Array1<u64> = get_1d(&f, "window_examples", path)?;
-    let window = ClassRates::from_parts(plan.params.n_exc, &sums.to_vec(), &examples.to_vec())
-        .ok_or_else(|| bad("monitoring window"))?;
-    let has: u8 = get_scalar(&f, "has_assignments", path)?;
-    // Frozen records of another block layout (or of a build that ran the
-    // frozen phases as one sequence) cannot be continued: the frozen phases
-    // start again from the checkpoint's state (training is kept).
-    let same_blocks = || -> Result<bool> {
-        let has = f
-            .attr_names()
-            .is_ok_and(|n| n.iter().any(|a| a == "frozen_block"));
-        Ok(has && get_scalar::<u64>(&f, "frozen_block", path)? == plan.frozen_block as u64)
-    };
-    let frozen = if in_frozen_phase(&f, path)? && same_blocks()? {
-        let sums: Array1<f64> = get_1d(&f, "frozen_rate_sums", path)?;
-        let examples: Array1<u64> = get_1d(&f, "frozen_rate_examples", path)?;
-        let rates = ClassRates::from_parts(plan.params.n_exc, &sums.to_vec(), &examples.to_vec())
-            .ok_or_else(|| bad("labelling rates"))?;
-        let predictions: Array2<u8> = get_2d(&f, "frozen_predictions", path)?;
-        let test_spikes: Array2<u32> = get_2d(&f, "frozen_test_spikes", path)?;
-        let shape = (plan.test_repeats, plan.test_examples);
-        let ridge_predictions: Array2<u8> = get_2d(&f, "frozen_ridge_predictions", path)?;
-        if predictions.dim() != shape
-            || test_spikes.dim() != shape
-            || ridge_predictions.dim() != shape
-        {
-            return Err(bad("test records"));
-        }
-        let label_counts = SparseCounts::from_parts(
-            plan.params.n_exc,
-            get_1d::<u64>(&f, "frozen_label_offsets", path)?.to_vec(),
-            get_1d::<u32>(&f, "frozen_label_neurons", path)?.to_vec(),
-            get_1d::<u32>(&f, "frozen_label_counts", path)?.to_vec(),
-            get_1d::<u8>(&f, "frozen_label_labels", path)?.to_vec(),
-        )
-        .ok_or_else(|| bad("labelling counts"))?;
-        let ridge = if get_scalar::<u8>(&f, "frozen_has_ridge", path)? == 1 {
-            let weights: Array2<f64> = get_2d(&f, "ridge_weights", path)?;
-            if weights.dim() != (plan.params.n_exc + 1, CLASSES) {
-                return Err(bad("ridge_weights"));
-            }
-            let l: Array1<f64> = get_1d(&f, "ridge_grid_lambdas", path)?;
-            let a: Array1<f64> = get_1d(&f, "ridge_grid_accuracy", path)?;
-            Some(RidgeFit {
-                readout: RidgeReadout {
-                    weights,
-                    lambda: get_scalar(&f, "ridge_lambda", path)?,
-                },
-                held_out: l.iter().copied().zip(a.iter().copied()).collect(),
-                seconds: get_scalar(&f, "ridge_seconds", path)?,
-            })
-        } else {
-            None
-        };
-        Some(FrozenProgress {
-            labelled: get_scalar::<u64>(&f, "frozen_labelled", path)? as usize,
-            rates,
-            label_counts,
-            ridge,
-            ridge_predictions,
-            tested: get_scalar::<u64>(&f, "frozen_tested", path)? as usize,
-            predictions,
-            test_spikes,
-            seconds: get_scalar(&f, "frozen_seconds", path)?,
-        })
-    } else {
-        None
-    };
-    Ok(TrainProgress {
-        done: get_scalar::<u64>(&f, "done", path)? as usize,
-        showings: get_scalar(&f, "showings", path)?,
-        train_seconds: get_scalar(&f, "train_seconds", path)?,
-        window,
-        assignments: (has == 1)
-            .then(|| get_1d::<i8>(&f, "assignments", path).map(|a| a.to_vec()))
-            .transpose()?,
-        curve: read_curve(&f, path)?,
-        total_spikes: get_1d::<u32>(&f, "total_spikes", path)?.to_vec(),
-        train_labels: get_1d::<u8>(&f, "train_labels", path)?.to_vec(),
-        train_pred: get_1d::<u8>(&f, "train_pred", path)?.to_vec(),
-        frozen,
-    })
+    Ok(prog)
 }

@@ -10,19 +10,86 @@
 
 use std::path::Path;
 
+use ndarray::Array2;
+
 use super::instance::{Instance, instance_rng};
 use super::records::{Persisted, RECORDS_FILE, append_records, read_records};
 use crate::config::Plan;
 use crate::error::{Error, Result};
 use crate::record::atomic::write_atomically;
-use crate::record::h5::{
-    create_file, get_2d, get_scalar, get_u128, h5err, open_checkpoint, open_file, put, set_scalar,
-    set_str, set_u128,
-};
+use crate::record::codec::{H5Record, Reader, Writer};
+use crate::record::h5::{create_file, get_scalar, h5err, open_checkpoint, open_file};
 use crate::record::stats::ActivityWindow;
 
 fn group_name(i: usize) -> String {
     format!("i{i:05}")
+}
+
+/// The checkpointed state of one instance (group `i{index:05}`).
+#[derive(Clone, Debug, PartialEq)]
+struct InstanceState {
+    step: u64,
+    rng_pos: u128,
+    window: ActivityWindow,
+    weights: Array2<f32>,
+    x_pre: Array2<f32>,
+    x_post: Array2<f32>,
+    /// How many of the instance's records the records file held when the
+    /// checkpoint was taken.
+    persisted: Persisted,
+}
+
+impl H5Record for ActivityWindow {
+    fn write(&self, w: &Writer<'_>) -> Result<()> {
+        w.attr("pre", self.pre_spikes)?;
+        w.attr("post", self.post_spikes)?;
+        w.attr("out_sum", self.out_sum)?;
+        w.attr("steps", self.steps)
+    }
+    fn read(r: &Reader<'_>) -> Result<Self> {
+        Ok(ActivityWindow {
+            pre_spikes: r.attr("pre")?,
+            post_spikes: r.attr("post")?,
+            out_sum: r.attr("out_sum")?,
+            steps: r.attr("steps")?,
+        })
+    }
+}
+
+impl H5Record for Persisted {
+    fn write(&self, w: &Writer<'_>) -> Result<()> {
+        w.attr("snapshots", self.snapshots as u64)?;
+        w.attr("stats", self.stats as u64)
+    }
+    fn read(r: &Reader<'_>) -> Result<Self> {
+        Ok(Persisted {
+            snapshots: r.attr::<u64>("snapshots")? as usize,
+            stats: r.attr::<u64>("stats")? as usize,
+        })
+    }
+}
+
+impl H5Record for InstanceState {
+    fn write(&self, w: &Writer<'_>) -> Result<()> {
+        w.attr("step", self.step)?;
+        w.u128("rng_pos", self.rng_pos)?;
+        w.record("win_", &self.window)?;
+        w.array("weights", &self.weights)?;
+        w.array("x_pre", &self.x_pre)?;
+        w.array("x_post", &self.x_post)?;
+        w.record("records_", &self.persisted)
+    }
+    fn read(r: &Reader<'_>) -> Result<Self> {
+        Ok(InstanceState {
+            step: r.attr("step")?,
+            rng_pos: r.u128("rng_pos")?,
+            window: r.record("win_")?,
+            weights: r.array2("weights")?,
+            x_pre: r.array2("x_pre")?,
+            x_post: r.array2("x_post")?,
+            persisted: r.record("records_")?,
+        })
+    }
 }
 
 /// Appends the records made since the last checkpoint (`persisted`, advanced)
@@ -38,21 +105,19 @@ pub fn write_checkpoint(
     write_atomically(path, |tmp| {
         let e = h5err(path);
         let file = create_file(tmp)?;
-        set_str(&file, "config_hash", &plan.config_hash, path)?;
+        Writer::new(&file, path).text("config_hash", &plan.config_hash)?;
         for inst in instances {
             let g = file.create_group(&group_name(inst.index)).map_err(&e)?;
-            set_scalar(&g, "step", inst.step as u64, path)?;
-            set_u128(&g, "rng_pos", inst.rng.get_word_pos(), path)?;
-            set_scalar(&g, "win_pre", inst.window.pre_spikes, path)?;
-            set_scalar(&g, "win_post", inst.window.post_spikes, path)?;
-            set_scalar(&g, "win_out_sum", inst.window.out_sum, path)?;
-            set_scalar(&g, "win_steps", inst.window.steps, path)?;
-            put(&g, "weights", &inst.weights, path)?;
-            put(&g, "x_pre", &inst.x_pre, path)?;
-            put(&g, "x_post", &inst.x_post, path)?;
-            let p = persisted[inst.index];
-            set_scalar(&g, "records_snapshots", p.snapshots as u64, path)?;
-            set_scalar(&g, "records_stats", p.stats as u64, path)?;
+            InstanceState {
+                step: inst.step as u64,
+                rng_pos: inst.rng.get_word_pos(),
+                window: inst.window,
+                weights: inst.weights.clone(),
+                x_pre: inst.x_pre.clone(),
+                x_post: inst.x_post.clone(),
+                persisted: persisted[inst.index],
+            }
+            .write(&Writer::new(&g, path))?;
         }
         file.close().map_err(&e)
     })
@@ -73,35 +138,32 @@ pub fn read_checkpoint(path: &Path, plan: &Plan) -> Result<(Vec<Instance>, Vec<P
         let g = file
             .group(&group_name(ip.index))
             .map_err(|e| Error::file(path, format!("instance {}: {e}", ip.index)))?;
-        let mut rng = instance_rng(plan.seed, ip.index);
-        rng.set_word_pos(get_u128(&g, "rng_pos", path)?);
-        let mut inst = Instance::restore(plan, ip, get_2d(&g, "weights", path)?, rng);
-        inst.step = get_scalar::<u64>(&g, "step", path)? as usize;
-        inst.window = ActivityWindow {
-            pre_spikes: get_scalar(&g, "win_pre", path)?,
-            post_spikes: get_scalar(&g, "win_post", path)?,
-            out_sum: get_scalar(&g, "win_out_sum", path)?,
-            steps: get_scalar(&g, "win_steps", path)?,
-        };
-        inst.x_pre = get_2d(&g, "x_pre", path)?;
-        inst.x_post = get_2d(&g, "x_post", path)?;
-        let p = Persisted {
-            snapshots: get_scalar::<u64>(&g, "records_snapshots", path)? as usize,
-            stats: get_scalar::<u64>(&g, "records_stats", path)? as usize,
-        };
-        let (stats, snapshots) =
-            read_records(&records_path(path), ip.index, p, (plan.n_in, plan.n_out))?;
-        inst.stats = stats;
-        inst.snapshots = snapshots;
-        persisted.push(p);
-        if inst.x_pre.dim() != (plan.batch, plan.n_in)
-            || inst.weights.dim() != (plan.n_in, plan.n_out)
+        let s = InstanceState::read(&Reader::new(&g, path))?;
+        if s.x_pre.dim() != (plan.batch, plan.n_in)
+            || s.x_post.dim() != (plan.batch, plan.n_out)
+            || s.weights.dim() != (plan.n_in, plan.n_out)
         {
             return Err(Error::file(
                 path,
                 "checkpoint shapes do not match the config",
             ));
         }
+        let mut rng = instance_rng(plan.seed, ip.index);
+        rng.set_word_pos(s.rng_pos);
+        let mut inst = Instance::restore(plan, ip, s.weights, rng);
+        inst.step = s.step as usize;
+        inst.window = s.window;
+        inst.x_pre = s.x_pre;
+        inst.x_post = s.x_post;
+        let (stats, snapshots) = read_records(
+            &records_path(path),
+            ip.index,
+            s.persisted,
+            (plan.n_in, plan.n_out),
+        )?;
+        inst.stats = stats;
+        inst.snapshots = snapshots;
+        persisted.push(s.persisted);
         out.push(inst);
     }
     Ok((out, persisted))

@@ -35,6 +35,7 @@ use rand_chacha::ChaCha8Rng;
 use std::sync::Mutex;
 
 use super::delays::{DelayRing, InputDelays, max_delay_steps};
+use super::state::{NetworkState, RuleState, StateMismatch};
 use crate::error::Result;
 use crate::math::flush::decay_flushed;
 use crate::math::vector::axpy;
@@ -324,65 +325,132 @@ impl DiehlCook {
         self.t
     }
 
-    /// Restores the clock and the counters (checkpoints).
-    pub fn set_clock_and_stats(&mut self, t: u64, stats: DcStats) {
-        self.t = t;
-        self.stats = stats;
-    }
-
     /// The rule's name (`None` in a frozen copy).
     pub fn rule_name(&self) -> Option<&'static str> {
         self.rule.as_ref().map(|r| r.name())
     }
 
-    /// The plasticity rule's state by name ([`InputPlasticity::state`]),
-    /// for checkpoints; `None` while some of its work is in flight (never
-    /// at an example boundary) and in a frozen copy.
+    /// The plasticity rule's state by name ([`InputPlasticity::state`]);
+    /// `None` while some of its work is in flight (never at an example
+    /// boundary) and in a frozen copy.
     pub fn rule_state(&self) -> Option<Vec<(&'static str, Vec<f32>)>> {
         let r = self.rule.as_ref()?;
         Some(r.state_names().into_iter().zip(r.state()?).collect())
     }
 
-    /// Names of [`rule_state`](Self::rule_state), in order.
-    pub fn rule_state_names(&self) -> Vec<&'static str> {
-        self.rule
-            .as_ref()
-            .map_or_else(Vec::new, |r| r.state_names())
-    }
-
-    /// Restores the rule's state, in the order of
-    /// [`rule_state_names`](Self::rule_state_names); `false` (and nothing
-    /// changed) when the count or a length does not fit.
-    pub fn set_rule_state(&mut self, state: &[Vec<f32>]) -> bool {
-        self.rule.as_mut().is_some_and(|r| r.set_state(state))
-    }
-
     /// The delayed input conductance still to arrive, `(slots, n_exc)`
-    /// row-major (`None` without delays), for checkpoints.
+    /// row-major (`None` without delays).
     pub fn pending_conductance(&self) -> Option<&[f32]> {
         self.delays.as_ref().map(|d| d.pending())
     }
 
-    /// Restores [`pending_conductance`](Self::pending_conductance); `false`
-    /// when the network has no delays or the length does not fit.
-    pub fn set_pending_conductance(&mut self, p: &[f32]) -> bool {
-        self.delays.as_mut().is_some_and(|d| d.set_pending(p))
-    }
-
     /// The rest spikes carried toward the next showing
-    /// ([`CountWindow::Original`]; zeros otherwise), for checkpoints.
+    /// ([`CountWindow::Original`]; zeros otherwise).
     pub fn carried_counts(&self) -> &[u32] {
         &self.carried
     }
 
-    /// Restores [`carried_counts`](Self::carried_counts); `false` when the
-    /// length does not fit.
-    pub fn set_carried_counts(&mut self, c: &[u32]) -> bool {
-        if c.len() != self.carried.len() {
-            return false;
+    /// The whole evolving state, for checkpoints; `None` while plasticity
+    /// work is in flight (never at an example boundary) and in a frozen copy.
+    pub fn state(&self) -> Option<NetworkState> {
+        let vectors = self.rule_state()?;
+        Some(NetworkState {
+            clock: self.t,
+            stats: self.stats,
+            rng_pos: self.rng.get_word_pos(),
+            w: self.w.clone(),
+            exc: self.exc.state(),
+            inh: self.inh.state(),
+            rule: RuleState::Named {
+                rule: self.rule_name().unwrap_or_default().to_string(),
+                vectors: vectors
+                    .into_iter()
+                    .map(|(n, v)| (n.to_string(), v))
+                    .collect(),
+            },
+            pending_ge: self.pending_conductance().map(<[f32]>::to_vec),
+            carried_counts: self.carried.clone(),
+        })
+    }
+
+    /// Puts back a [`state`](Self::state) of a network of the same shape,
+    /// rule and delays. On a mismatch the error says what does not fit; the
+    /// network may then be partly restored and must not be used.
+    pub fn restore(&mut self, s: NetworkState) -> std::result::Result<(), StateMismatch> {
+        let bad = |what: String| Err(StateMismatch(what));
+        if s.w.dim() != self.w.dim() {
+            return bad(format!(
+                "weights of shape {:?}, this network's {:?}",
+                s.w.dim(),
+                self.w.dim()
+            ));
         }
-        self.carried.copy_from_slice(c);
-        true
+        let Some(rule) = self.rule.as_mut() else {
+            return bad("a frozen copy has no plasticity state".into());
+        };
+        let names = rule.state_names();
+        let delayed = self.delays.is_some();
+        let (vectors, pending) = match s.rule {
+            RuleState::Named {
+                rule: name,
+                vectors,
+            } => {
+                if name != rule.name() {
+                    return bad(format!(
+                        "its rule is `{name}`, this run's `{}`",
+                        rule.name()
+                    ));
+                }
+                let mut by_name = vectors;
+                let ordered = names
+                    .iter()
+                    .map(|n| {
+                        by_name
+                            .iter()
+                            .position(|(m, _)| m == n)
+                            .map(|i| by_name.swap_remove(i).1)
+                            .ok_or_else(|| StateMismatch(format!("no `{n}` state of the rule")))
+                    })
+                    .collect::<std::result::Result<Vec<_>, _>>()?;
+                (ordered, s.pending_ge)
+            }
+            RuleState::Ordered(mut all) => {
+                let pending = if delayed { all.pop() } else { None };
+                (all, pending)
+            }
+        };
+        if !rule.set_state(&vectors) {
+            return bad(format!(
+                "the plasticity state (expected {})",
+                names.join(", ")
+            ));
+        }
+        match (&mut self.delays, pending) {
+            (Some(d), Some(p)) => {
+                if !d.set_pending(&p) {
+                    return bad("the pending delayed conductance".into());
+                }
+            }
+            (None, None) => {}
+            (Some(_), None) => return bad("no pending delayed conductance".into()),
+            (None, Some(_)) => {
+                return bad("a pending delayed conductance, for a network without delays".into());
+            }
+        }
+        if s.carried_counts.len() != self.carried.len() {
+            return bad("carried_counts".into());
+        }
+        for (which, pop, state) in [("exc", &mut self.exc, s.exc), ("inh", &mut self.inh, s.inh)] {
+            pop.restore(state)
+                .or_else(|name| bad(format!("{which}_{name}")))?;
+        }
+        self.carried = s.carried_counts;
+        self.w = s.w;
+        self.weights_rewritten();
+        self.t = s.clock;
+        self.stats = s.stats;
+        self.rng.set_word_pos(s.rng_pos);
+        Ok(())
     }
 
     /// A copy for frozen presentations ([`crate::network::frozen`]): the same
@@ -452,16 +520,6 @@ impl DiehlCook {
     /// into its first showing, as each phase of the original was its own run.
     pub fn start_phase(&mut self) {
         self.carried.fill(0);
-    }
-
-    /// Position of the network's random stream (for checkpoints).
-    pub fn rng_word_pos(&self) -> u128 {
-        self.rng.get_word_pos()
-    }
-
-    /// Moves the random stream to `pos` (the stream's seed is the network's).
-    pub fn set_rng_word_pos(&mut self, pos: u128) {
-        self.rng.set_word_pos(pos);
     }
 
     /// Rescales each excitatory neuron's input weights (a column of `W`) to

@@ -5,3 +5,4 @@ pub mod diehl_cook;
 pub mod frozen;
 pub mod readout;
 pub mod ridge;
+pub mod state;

@@ -99,6 +99,11 @@ impl ClassRates {
         self.examples = [0; CLASSES];
     }
 
+    /// Number of neurons.
+    pub fn neurons(&self) -> usize {
+        self.sums.len()
+    }
+
     /// The raw state (sums `(n, 10)` row-major, then per-class example
     /// counts), for checkpoints.
     pub fn to_parts(&self) -> (Vec<f64>, Vec<u64>) {

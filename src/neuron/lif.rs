@@ -226,6 +226,24 @@ pub struct LifPopulation {
     rules: Option<(f32, [ThresholdRule; 2])>,
 }
 
+/// The variables of a [`LifPopulation`] that evolve (checkpoints): what
+/// [`LifPopulation::state`] takes and [`LifPopulation::restore`] puts back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LifState {
+    /// Membrane potentials, mV.
+    pub v: Vec<f32>,
+    /// Excitatory conductances.
+    pub ge: Vec<f32>,
+    /// Inhibitory conductances.
+    pub gi: Vec<f32>,
+    /// Spike timers, ms.
+    pub timer: Vec<f32>,
+    /// Adaptive thresholds θ, mV (f64, see [`LifPopulation::theta`]).
+    pub theta: Vec<f64>,
+    /// Steps since each neuron's last spike.
+    pub since_spike: Vec<u32>,
+}
+
 /// Neurons per block of [`LifSlice::step_quiet`] (ranges of a split start at
 /// multiples of it).
 pub const QUIET_BLOCK: usize = 64;
@@ -536,6 +554,45 @@ impl LifPopulation {
     /// (after the state was set from outside, e.g. restored from a checkpoint).
     pub fn wake_all(&mut self) {
         self.quiet_since.fill(ACTIVE);
+    }
+
+    /// The variables that evolve, for checkpoints (taken at an example
+    /// boundary, where every block is stepped and every age exact).
+    pub fn state(&self) -> LifState {
+        LifState {
+            v: self.v.clone(),
+            ge: self.ge.clone(),
+            gi: self.gi.clone(),
+            timer: self.timer.clone(),
+            theta: self.theta.clone(),
+            since_spike: self.since_spike.clone(),
+        }
+    }
+
+    /// Puts back a [`state`](Self::state) of a population of the same size,
+    /// then steps every block from the next step on; on a length that does
+    /// not fit, nothing changes and the variable's name is returned.
+    pub fn restore(&mut self, s: LifState) -> std::result::Result<(), &'static str> {
+        let n = self.len();
+        let lengths = [
+            ("v", s.v.len()),
+            ("ge", s.ge.len()),
+            ("gi", s.gi.len()),
+            ("timer", s.timer.len()),
+            ("theta", s.theta.len()),
+            ("since_spike", s.since_spike.len()),
+        ];
+        if let Some((name, _)) = lengths.iter().find(|(_, len)| *len != n) {
+            return Err(name);
+        }
+        self.v = s.v;
+        self.ge = s.ge;
+        self.gi = s.gi;
+        self.timer = s.timer;
+        self.theta = s.theta;
+        self.since_spike = s.since_spike;
+        self.wake_all();
+        Ok(())
     }
 
     /// Number of neurons.

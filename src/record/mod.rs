@@ -6,6 +6,7 @@
 //! ([`crate::experiment`], [`crate::harness::checkpoint`]).
 
 pub mod atomic;
+pub mod codec;
 pub mod frame;
 pub mod h5;
 pub mod machine;
