@@ -18,7 +18,7 @@ use super::dc_checkpoint::{
     FrozenProgress, TrainProgress, read_dc_checkpoint, write_dc_checkpoint,
 };
 use super::dc_config::{DcPlan, Evaluation, VALIDATION_START};
-use super::run_dir::{Header, mark_complete, prepare, write_header};
+use super::run_dir::{Header, SUMMARY_FILE, mark_complete, prepare, write_header};
 use crate::data::mnist::{Mnist, Split, load_sized};
 use crate::error::{Error, Result};
 use crate::interrupt;
@@ -66,7 +66,24 @@ pub struct DcRunOptions {
     pub frozen_threads: usize,
 }
 
-/// The outcome, also written to `summary.json`.
+/// The key in `summary.json` of the [`DcSummary`] field `$field`: the
+/// field's name, and a compile error when there is no such field. Lists of
+/// summary keys elsewhere (a grid's metric columns, what `stdp inspect`
+/// shows) name fields through it, so that each key is spelled once, in the
+/// struct.
+macro_rules! summary_key {
+    ($field:ident) => {{
+        #[allow(dead_code)]
+        fn has_field(s: &$crate::experiment::dc_run::DcSummary) {
+            let _ = &s.$field;
+        }
+        stringify!($field)
+    }};
+}
+pub(crate) use summary_key;
+
+/// The outcome, also written to `summary.json` (its keys are the field
+/// names; other lists of them use [`summary_key!`]).
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct DcSummary {
     /// Experiment name.
@@ -622,7 +639,7 @@ pub fn run_dc(
         (acc, acc_std),
     )?;
     let json = serde_json::to_string_pretty(&summary).map_err(|e| Error::file(out, e))?;
-    write_atomically(&out.join("summary.json"), |tmp| {
+    write_atomically(&out.join(SUMMARY_FILE), |tmp| {
         std::fs::write(tmp, &json).map_err(|e| Error::io(tmp, e))
     })?;
     let label_rates =

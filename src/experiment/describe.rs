@@ -9,30 +9,30 @@ use polars::prelude::*;
 use super::ExperimentKind;
 use super::batch_result::read_result;
 use super::dc_checkpoint::read_phase;
-use super::run_dir::{CHECKPOINT_FILE, RESULT_FILE, result_kind};
+use super::dc_run::summary_key;
+use super::run_dir::{CHECKPOINT_FILE, RESULT_FILE, SUMMARY_FILE, result_kind};
 use crate::error::{Error, Result};
 use crate::harness::checkpoint::checkpoint_step;
 use crate::record::frame::to_frame;
 use crate::record::h5::{get_1d, get_2d, get_scalar, get_str, open_file};
 
 /// The keys of a Diehl & Cook run's `summary.json` that `stdp inspect` shows
-/// (each a field of `dc_run::DcSummary`: `tests/cli.rs` checks them against
-/// a run's summary).
+/// (fields of [`DcSummary`](super::dc_run::DcSummary)).
 pub const INSPECT_SUMMARY_KEYS: [&str; 14] = [
-    "train_examples",
-    "ridge_accuracy_percent",
-    "ridge_lambda",
-    "count_window",
-    "showings_per_example",
-    "spikes_per_example",
-    "max_exc_spikes_in_step",
-    "overshoot_steps",
-    "integrator",
-    "spike_timer",
-    "input_delay_ms",
-    "ms_per_train_example",
-    "wall_time_s",
-    "command",
+    summary_key!(train_examples),
+    summary_key!(ridge_accuracy_percent),
+    summary_key!(ridge_lambda),
+    summary_key!(count_window),
+    summary_key!(showings_per_example),
+    summary_key!(spikes_per_example),
+    summary_key!(max_exc_spikes_in_step),
+    summary_key!(overshoot_steps),
+    summary_key!(integrator),
+    summary_key!(spike_timer),
+    summary_key!(input_delay_ms),
+    summary_key!(ms_per_train_example),
+    summary_key!(wall_time_s),
+    summary_key!(command),
 ];
 
 /// Where a Diehl & Cook checkpoint stands: "after N training examples" (in
@@ -107,7 +107,7 @@ fn describe_dc(dir: &Path, file: &Path) -> Result<String> {
         "theta: mean {:.2} mV, min {lo:.2}, max {hi:.2}",
         theta.mean().unwrap_or(f32::NAN)
     );
-    let summary = dir.join("summary.json");
+    let summary = dir.join(SUMMARY_FILE);
     if let Ok(text) = std::fs::read_to_string(&summary) {
         let v: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| Error::file(&summary, e))?;

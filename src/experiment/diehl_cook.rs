@@ -6,8 +6,8 @@ use std::path::Path;
 
 use super::dc_checkpoint::read_phase;
 use super::dc_config::{DcPlan, load_dc_plan};
-use super::dc_run::{DcRunOptions, Phase, run_dc};
-use super::run_dir::{CHECKPOINT_FILE, RESULT_FILE};
+use super::dc_run::{DcRunOptions, Phase, run_dc, summary_key};
+use super::run_dir::{CHECKPOINT_FILE, RESULT_FILE, SUMMARY_FILE};
 use super::{
     Experiment, ExperimentKind, Finished, PointRecords, Progress, RecordArray, RunContext,
 };
@@ -16,33 +16,37 @@ use crate::par::Threads;
 use crate::record::h5::{get_1d, get_2d, h5err, open_file};
 
 /// The metric a grid report shows by default.
-pub const DEFAULT_METRIC: &str = "accuracy_percent";
+pub const DEFAULT_METRIC: &str = summary_key!(accuracy_percent);
 
-/// Metric columns of a Diehl & Cook run in a grid's table (from its
-/// `summary.json`; `final_train_accuracy_percent` is the last point of the
-/// training curve).
+/// The one metric of [`METRICS`] that is not a summary key: the last point
+/// of the summary's training curve.
+const FINAL_TRAIN_ACCURACY: &str = "final_train_accuracy_percent";
+
+/// Metric columns of a Diehl & Cook run in a grid's table: keys of its
+/// `summary.json` (fields of [`DcSummary`](super::dc_run::DcSummary)) and
+/// `final_train_accuracy_percent`, the last point of the training curve.
 pub const METRICS: [&str; 14] = [
-    "accuracy_percent",
-    "accuracy_std_percent",
-    "ridge_accuracy_percent",
-    "ridge_accuracy_std_percent",
-    "final_train_accuracy_percent",
-    "train_showings",
-    "showings_per_example",
-    "spikes_per_example",
-    "theta_mean_mv",
-    "theta_median_mv",
-    "overshoot_steps",
-    "unassigned_neurons",
-    "ms_per_train_example",
-    "wall_time_s",
+    summary_key!(accuracy_percent),
+    summary_key!(accuracy_std_percent),
+    summary_key!(ridge_accuracy_percent),
+    summary_key!(ridge_accuracy_std_percent),
+    FINAL_TRAIN_ACCURACY,
+    summary_key!(train_showings),
+    summary_key!(showings_per_example),
+    summary_key!(spikes_per_example),
+    summary_key!(theta_mean_mv),
+    summary_key!(theta_median_mv),
+    summary_key!(overshoot_steps),
+    summary_key!(unassigned_neurons),
+    summary_key!(ms_per_train_example),
+    summary_key!(wall_time_s),
 ];
 
 /// Metrics that may be null or absent in a summary (NaN in the table).
 const OPTIONAL_METRICS: [&str; 3] = [
-    "ridge_accuracy_percent",
-    "ridge_accuracy_std_percent",
-    "theta_median_mv",
+    summary_key!(ridge_accuracy_percent),
+    summary_key!(ridge_accuracy_std_percent),
+    summary_key!(theta_median_mv),
 ];
 
 /// A validated Diehl & Cook experiment.
@@ -188,7 +192,7 @@ impl Experiment for DiehlCookMnist {
 /// its `summary.json`, its final weights and thresholds θ from `result.h5`.
 pub fn records(dir: &Path) -> Result<PointRecords> {
     let result = dir.join(RESULT_FILE);
-    let path = dir.join("summary.json");
+    let path = dir.join(SUMMARY_FILE);
     let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
     let s: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::file(&path, e))?;
     let num = |k: &str| {
@@ -197,7 +201,7 @@ pub fn records(dir: &Path) -> Result<PointRecords> {
             .ok_or_else(|| Error::file(&path, format!("no number `{k}`")))
     };
     let final_train = s
-        .get("training_curve")
+        .get(summary_key!(training_curve))
         .and_then(|c| c.as_array())
         .and_then(|c| c.last())
         .and_then(|p| p.get(1))
@@ -205,7 +209,7 @@ pub fn records(dir: &Path) -> Result<PointRecords> {
         .unwrap_or(f64::NAN);
     let mut metrics = Vec::new();
     for k in METRICS {
-        let v = if k == "final_train_accuracy_percent" {
+        let v = if k == FINAL_TRAIN_ACCURACY {
             final_train
         } else if OPTIONAL_METRICS.contains(&k) {
             // Null without a ridge readout; absent in summaries written

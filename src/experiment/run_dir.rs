@@ -25,6 +25,10 @@ pub const RESULT_FILE: &str = "result.h5";
 /// The checkpoint's name inside a run directory.
 pub const CHECKPOINT_FILE: &str = "checkpoint.h5";
 
+/// A Diehl & Cook run's summary (JSON, the fields of
+/// [`DcSummary`](super::dc_run::DcSummary)).
+pub const SUMMARY_FILE: &str = "summary.json";
+
 /// A run directory, locked for the life of this value.
 #[derive(Debug)]
 pub struct RunDir {
@@ -168,7 +172,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("run");
         std::fs::create_dir_all(&out).unwrap();
-        for f in [RESULT_FILE, CHECKPOINT_FILE, "summary.json"] {
+        for f in [RESULT_FILE, CHECKPOINT_FILE, SUMMARY_FILE] {
             std::fs::write(out.join(f), "x").unwrap();
         }
         let refused = prepare(&out, false).unwrap_err().to_string();
@@ -177,7 +181,7 @@ mod tests {
         drop(prepare(&out, true).unwrap());
         assert!(!out.join(RESULT_FILE).exists());
         assert!(!out.join(CHECKPOINT_FILE).exists());
-        assert!(out.join("summary.json").exists());
+        assert!(out.join(SUMMARY_FILE).exists());
     }
 
     #[test]

@@ -15,6 +15,7 @@ use super::manifest::{Manifest, ManifestPoint, point_dir, read_manifest};
 use super::runner::FAILED_FILE;
 use super::spec::set_args;
 use crate::error::{Error, Result};
+use crate::experiment::dc_run::summary_key;
 use crate::experiment::run_dir::{CHECKPOINT_FILE, RESULT_FILE, is_complete};
 use crate::experiment::{PointRecords, RecordArray};
 use crate::record::atomic::write_atomically;
@@ -29,7 +30,10 @@ pub const MERGED_CSV: &str = "grid.csv";
 pub const MERGED_H5: &str = "grid.h5";
 
 /// Columns that measure the machine, not the model (left out when comparing runs).
-pub const TIMING_COLUMNS: [&str; 2] = ["ms_per_train_example", "wall_time_s"];
+pub const TIMING_COLUMNS: [&str; 2] = [
+    summary_key!(ms_per_train_example),
+    summary_key!(wall_time_s),
+];
 
 /// Points of the manifest that are not complete, with what their directory holds.
 pub fn missing_points(dir: &Path, m: &Manifest) -> Vec<(ManifestPoint, &'static str)> {

@@ -12,7 +12,8 @@ use super::runner::{FAILED_FILE, TIMING_FILE};
 use super::spec::set_args;
 use crate::error::Result;
 use crate::experiment::ExperimentKind;
-use crate::experiment::run_dir::{CHECKPOINT_FILE, is_complete};
+use crate::experiment::dc_run::summary_key;
+use crate::experiment::run_dir::{CHECKPOINT_FILE, SUMMARY_FILE, is_complete};
 
 /// The state of one point.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -138,8 +139,8 @@ fn point_state(
                 .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
                 .and_then(|v| v.get(key).and_then(serde_json::Value::as_f64))
         };
-        let seconds =
-            number(TIMING_FILE, "seconds").or_else(|| number("summary.json", "wall_time_s"));
+        let seconds = number(TIMING_FILE, "seconds")
+            .or_else(|| number(SUMMARY_FILE, summary_key!(wall_time_s)));
         return PointState::Complete { seconds };
     }
     let ckpt = d.join(CHECKPOINT_FILE);
