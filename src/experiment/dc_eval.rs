@@ -133,7 +133,7 @@ pub fn respond(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Option<Responses>> {
     let (px, n) = (trained.n_input(), trained.plan.params.n_exc);
-    if images.is_empty() || images.len() % px != 0 {
+    if images.is_empty() || !images.len().is_multiple_of(px.max(1)) {
         return Err(Error::shape(
             "images",
             &[images.len() / px.max(1), px],
