@@ -49,10 +49,12 @@ impl DcResult {
     /// an error names the file when it is absent, unfinished, or of
     /// another kind of experiment.
     pub fn read(dir: &Path) -> Result<DcResult> {
-        let path = if dir.is_dir() {
-            dir.join(RESULT_FILE)
-        } else {
+        let is_file =
+            dir.is_file() || (!dir.exists() && dir.extension().is_some_and(|e| e == "h5"));
+        let path = if is_file {
             dir.to_path_buf()
+        } else {
+            dir.join(RESULT_FILE)
         };
         let f = check_complete(&path)?;
         let p = path.as_path();
