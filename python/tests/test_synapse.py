@@ -213,3 +213,16 @@ def test_the_gil_is_released_while_rust_computes():
         stop.set()
         t.join()
     assert c1 - c0 > 50, f"the other thread ran {c1 - c0} loops during the calls"
+
+
+def test_the_type_stubs_name_every_public_function_and_method():
+    import ast
+    import pathlib
+
+    stub = ast.parse((pathlib.Path(__file__).parents[1] / "stdp_harness.pyi").read_text())
+    funcs = {n.name for n in stub.body if isinstance(n, ast.FunctionDef)}
+    cls = next(n for n in stub.body if isinstance(n, ast.ClassDef) and n.name == "ExpStdpSynapse")
+    methods = {n.name for n in cls.body if isinstance(n, ast.FunctionDef)} - {"__init__"}
+    public = {k for k in dir(sh) if not k.startswith("_") and callable(getattr(sh, k))} - {"ExpStdpSynapse", "stdp_harness"}
+    assert funcs == public
+    assert methods == {k for k in dir(sh.ExpStdpSynapse) if not k.startswith("_")}
