@@ -12,7 +12,7 @@ use stdp_harness::Error;
 use stdp_harness::experiment::dc_run::default_mnist_dir;
 use stdp_harness::experiment::{ExperimentKind, Progress, RunContext};
 use stdp_harness::grid::load_planned_grid;
-use stdp_harness::grid::runner::{GridRunOptions, PointOutcome, run_shard};
+use stdp_harness::grid::runner::{GridRunOptions, PointOutcome, default_out, preflight, run_shard};
 use stdp_harness::grid::shard::{Shard, points_of};
 use stdp_harness::par::Threads;
 
@@ -127,12 +127,7 @@ pub fn grid<'py>(
         None => Shard::ALL,
     };
     let threads = Threads::from_flag(threads).py()?.get();
-    let out = out.unwrap_or_else(|| {
-        let stem = grid_file
-            .file_stem()
-            .map_or_else(|| "grid".into(), |s| s.to_string_lossy().into_owned());
-        Path::new("runs").join(stem)
-    });
+    let out = out.unwrap_or_else(|| default_out(&grid_file));
     let opts = GridRunOptions {
         out: out.clone(),
         shard,
@@ -141,18 +136,8 @@ pub fn grid<'py>(
         command: format!("stdp_harness.grid({:?})", grid_file.display().to_string()),
         retry_failed,
     };
-    if let Some(p) = g.points.first() {
-        // Fail before any point runs when what they read is not there.
-        p.experiment
-            .preflight(&RunContext {
-                out: out.clone(),
-                force: false,
-                threads: 1,
-                mnist_dir: opts.mnist_dir.clone(),
-                command: opts.command.clone(),
-            })
-            .py()?;
-    }
+    // Fail before any point runs when what they read is not there.
+    preflight(&g, &opts).py()?;
     let label = grid_file.display().to_string();
     let in_shard = points_of(&g.points, shard).len() as u64;
     let mut watch = Watch::new(label.clone(), in_shard, "points", quiet);

@@ -18,6 +18,7 @@ use ndarray::{Array2, Array3, aview1};
 use super::ExperimentKind;
 use super::dc_config::{DcPlan, Evaluation, VALIDATION_START};
 use super::dc_result::DcResult;
+pub use super::dc_run::mean_std;
 use super::run_dir::{Header, mark_complete, write_header};
 use crate::data::mnist::{Split, load_sized};
 use crate::error::{Error, Result};
@@ -202,18 +203,6 @@ pub fn accuracy_per_repeat(pred: &Array2<u8>, labels: &[u8]) -> Vec<f64> {
             100.0 * right as f64 / labels.len().max(1) as f64
         })
         .collect()
-}
-
-/// Mean and sample standard deviation (0 for one value).
-pub fn mean_std(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = if xs.len() > 1 {
-        xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)
-    } else {
-        0.0
-    };
-    (mean, var.sqrt())
 }
 
 /// How `stdp eval` runs.
