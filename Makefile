@@ -9,7 +9,7 @@ export STDP_PYTHON ?= $(STDP_PY_VENV)/bin/python
 
 CARGO ?= cargo
 
-.PHONY: all deps cluster-deps run smoke grid-smoke test fmt lint doc unit icount-check icount-baseline bench bench-quick bench-deps bench-save bench-compare bench-record crossover clean-runs
+.PHONY: all deps cluster-deps run smoke grid-smoke test fmt lint doc unit python python-test python-lint icount-check icount-baseline bench bench-quick bench-deps bench-save bench-compare bench-record crossover clean-runs
 
 all: run
 
@@ -38,9 +38,30 @@ grid-smoke: deps
 	$(CARGO) run --release --bin stdp -- merge runs/grid_smoke
 	$(CARGO) run --release --bin stdp -- report runs/grid_smoke
 
-## test: formatting, lints (warnings are errors), docs, the test suite, then
-## the instruction-count regression check
-test: cluster-deps fmt lint doc unit icount-check
+## test: formatting, lints (warnings are errors), docs, the test suite, the
+## Python package's checks and tests, then the instruction-count regression check
+test: cluster-deps fmt lint doc unit python-test icount-check
+
+## python: the Python package `stdp_harness` (python/: pyo3 + numpy, built by
+## maturin) compiled and installed into the project's virtualenv; the root
+## crate's build, `make run` and the other targets never need it
+python: deps
+	VIRTUAL_ENV=$(STDP_PY_VENV) PYO3_PYTHON=$(STDP_PYTHON) $(STDP_PY_VENV)/bin/maturin develop --release --quiet -m python/Cargo.toml
+
+## python-lint: the Python crate's formatting, lints and docs, as the root's
+python-lint:
+	$(CARGO) fmt --check --manifest-path python/Cargo.toml
+	PYO3_PYTHON=$(STDP_PYTHON) $(CARGO) clippy --release --manifest-path python/Cargo.toml --all-targets -- -D warnings
+	PYO3_PYTHON=$(STDP_PYTHON) RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps --manifest-path python/Cargo.toml
+
+## python-test: the package built and installed, its lints, then its tests
+## (pytest, python/tests/): the golden cases through Python against the Rust
+## component's results (examples/golden_component.rs), bit for bit; both on
+## one OpenBLAS thread, as the last bit of a product depends on the count
+GOLDEN_RUST = $(CARGO_TARGET_DIR)/golden-component
+python-test: python python-lint
+	OPENBLAS_NUM_THREADS=1 $(CARGO) run --release --quiet --example golden_component -- $(GOLDEN_RUST)
+	OPENBLAS_NUM_THREADS=1 STDP_GOLDEN_RUST=$(GOLDEN_RUST) $(STDP_PYTHON) -m pytest -q python/tests
 
 fmt:
 	$(CARGO) fmt --check

@@ -7,13 +7,16 @@
 #     stops its own daemons; the stock services are kept from starting during
 #     the install); `make test` and `make cluster-deps` ask for it, `make run`
 #     does not;
-#   - a Python virtualenv with numpy and h5py (used by the interoperability tests)
-#     at $STDP_PY_VENV (default ~/.cache/stdp-py).
+#   - a Python virtualenv with numpy, h5py and polars (used by the interoperability
+#     tests), maturin and pytest (the Python package, `make python`) at
+#     $STDP_PY_VENV (default ~/.cache/stdp-py).
 # Safe to run repeatedly: it only installs what is missing.
 set -euo pipefail
 
 APT_PACKAGES=(libopenblas-dev libhdf5-dev pkg-config libfontconfig1-dev fonts-dejavu-core valgrind)
-PY_PACKAGES=(numpy h5py polars)
+# maturin builds the Python package (python/, `make python`), pytest runs its
+# tests.
+PY_PACKAGES=(numpy h5py polars maturin pytest)
 VENV="${STDP_PY_VENV:-$HOME/.cache/stdp-py}"
 
 if ! command -v cargo >/dev/null 2>&1; then

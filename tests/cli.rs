@@ -305,6 +305,75 @@ fn diehl_cook_run_writes_records_summary_and_figures() {
 }
 
 #[test]
+fn eval_reuses_a_finished_run_and_refuses_what_it_cannot_do() {
+    let d = tempfile::tempdir().unwrap();
+    let o = d.path().join("dc").display().to_string();
+    let q = dc_quick();
+    let mut args = vec!["dc", q.as_str(), "--out", &o, "--quiet"];
+    for s in [
+        "n_exc=20",
+        "train_examples=60",
+        "label_examples=40",
+        "test_examples=30",
+        "monitor_every=30",
+    ] {
+        args.extend(["--set", s]);
+    }
+    let r = stdp(&args);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let eval = |extra: &[&str]| {
+        let mut a = vec!["eval", o.as_str(), "--quiet"];
+        a.extend(extra);
+        stdp(&a)
+    };
+    let r = eval(&[]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let text = String::from_utf8_lossy(&r.stdout);
+    assert!(
+        text.contains("test accuracy") && text.contains("30 examples x 1 repeats"),
+        "{text}"
+    );
+    let json = |dir: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(Path::new(dir).join("eval.json")).unwrap())
+            .unwrap()
+    };
+    let e = json(&format!("{o}/eval"));
+    assert_eq!(e["test_examples"], 30);
+    assert!(e["ridge_accuracy_percent"].is_f64());
+    // Written into its own directory; the run is untouched and trains nothing.
+    assert!(Path::new(&o).join("eval/eval.h5").exists());
+    fails_with(&eval(&[]), &["eval.json", "--force"]);
+    let other = d.path().join("e2").display().to_string();
+    let r = eval(&[
+        "--out",
+        &other,
+        "--set",
+        "test_repeats=2",
+        "--set",
+        "test_examples=50",
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let e2 = json(&other);
+    assert_eq!(e2["test_repeats"], 2);
+    assert_eq!(e2["accuracy_per_repeat"].as_array().unwrap().len(), 2);
+    fails_with(
+        &eval(&["--force", "--set", "n_exc=4"]),
+        &["n_exc", "cannot be changed"],
+    );
+    fails_with(
+        &stdp(&["eval", &d.path().join("none").display().to_string()]),
+        &["none", "result.h5"],
+    );
+    let smoke_out = d.path().join("smoke").display().to_string();
+    let s = smoke().display().to_string();
+    let r = stdp(&[
+        "run", &s, "--out", &smoke_out, "--quiet", "--set", "steps=20",
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    fails_with(&stdp(&["eval", &smoke_out]), &["not a Diehl & Cook run"]);
+}
+
+#[test]
 fn diehl_cook_config_errors_are_named() {
     let q = dc_quick();
     for (set, key) in [

@@ -306,7 +306,13 @@ impl DcPlan {
 /// Reads, overrides and validates a Diehl & Cook experiment file.
 pub fn load_dc_plan(path: &Path, sets: &[String]) -> Result<DcPlan> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let raw: RawDcConfig = toml_with_sets(path, &text, sets, "dc")?;
+    dc_plan_from_str(path, &text, sets)
+}
+
+/// [`load_dc_plan`] of the config text `text` (`path` names it in errors):
+/// e.g. the resolved config a result file holds.
+pub fn dc_plan_from_str(path: &Path, text: &str, sets: &[String]) -> Result<DcPlan> {
+    let raw: RawDcConfig = toml_with_sets(path, text, sets, "dc")?;
     let resolved_toml =
         toml::to_string(&raw).map_err(|e| Error::config(path, "document", e.to_string()))?;
     for (key, v) in [

@@ -197,8 +197,8 @@ fn median_sorted(xs: &[f64]) -> f64 {
     }
 }
 
-/// Mean and sample standard deviation.
-fn mean_std(xs: &[f64]) -> (f64, f64) {
+/// Mean and sample standard deviation (0 for one value).
+pub fn mean_std(xs: &[f64]) -> (f64, f64) {
     let n = xs.len() as f64;
     let mean = xs.iter().sum::<f64>() / n;
     let var = if xs.len() > 1 {

@@ -15,6 +15,8 @@ pub mod batch_result;
 pub mod batch_run;
 pub mod dc_checkpoint;
 pub mod dc_config;
+pub mod dc_eval;
+pub mod dc_result;
 pub mod dc_run;
 pub mod describe;
 pub mod diehl_cook;

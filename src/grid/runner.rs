@@ -5,7 +5,7 @@
 //! on. Every record is written atomically by the experiment's own runner, so
 //! a killed shard, run again, finishes only what is missing.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -137,6 +137,31 @@ fn run_point(p: &PlannedPoint, opts: &GridRunOptions) -> Result<PointOutcome> {
         resumed,
         headline,
     })
+}
+
+/// The grid output directory of `grid_file` unless one is given:
+/// `runs/<its file stem>`.
+pub fn default_out(grid_file: &Path) -> PathBuf {
+    let stem = grid_file
+        .file_stem()
+        .map_or_else(|| "grid".into(), |s| s.to_string_lossy().into_owned());
+    Path::new("runs").join(stem)
+}
+
+/// Checks what the points read besides their configs (e.g. MNIST under
+/// `opts.mnist_dir`) on the first point, so that a grid fails before any
+/// point runs.
+pub fn preflight(grid: &PlannedGrid, opts: &GridRunOptions) -> Result<()> {
+    match grid.points.first() {
+        Some(p) => p.experiment.preflight(&RunContext {
+            out: opts.out.clone(),
+            force: false,
+            threads: 1,
+            mnist_dir: opts.mnist_dir.clone(),
+            command: opts.command.clone(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Records a point's failure in its directory, for `stdp status`, `stdp

@@ -5,14 +5,13 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, bail};
-use stdp_harness::experiment::RunContext;
 use stdp_harness::experiment::dc_run::default_mnist_dir;
 use stdp_harness::grid::load_planned_grid;
 use stdp_harness::grid::manifest::{Manifest, write_manifest};
 use stdp_harness::grid::merge::{merge as merge_grid, missing_points};
 use stdp_harness::grid::point::PlannedGrid;
 use stdp_harness::grid::report::{ReportOptions, report as report_grid};
-use stdp_harness::grid::runner::{GridRunOptions, PointOutcome, run_shard};
+use stdp_harness::grid::runner::{GridRunOptions, PointOutcome, default_out, preflight, run_shard};
 use stdp_harness::grid::shard::{Shard, assign};
 use stdp_harness::grid::slurm::{
     SlurmJob, SlurmOptions, array_spec, default_grace, fit_grace, sbatch_script,
@@ -25,12 +24,7 @@ use crate::progress::Progress;
 
 /// `runs/<grid file stem>` unless given.
 fn out_dir(grid: &Path, out: Option<PathBuf>) -> PathBuf {
-    out.unwrap_or_else(|| {
-        let stem = grid
-            .file_stem()
-            .map_or_else(|| "grid".into(), |s| s.to_string_lossy().into_owned());
-        Path::new("runs").join(stem)
-    })
+    out.unwrap_or_else(|| default_out(grid))
 }
 
 fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
@@ -98,16 +92,6 @@ pub fn run_grid(
     let out = out_dir(grid, out);
     let mnist_dir = mnist.unwrap_or_else(default_mnist_dir);
     let command = std::env::args().collect::<Vec<_>>().join(" ");
-    if let Some(p) = g.points.first() {
-        // Fail before any point runs when what they read is not there.
-        p.experiment.preflight(&RunContext {
-            out: out.clone(),
-            force: false,
-            threads: 1,
-            mnist_dir: mnist_dir.clone(),
-            command: command.clone(),
-        })?;
-    }
     let opts = GridRunOptions {
         out: out.clone(),
         shard,
@@ -116,6 +100,8 @@ pub fn run_grid(
         command,
         retry_failed,
     };
+    // Fail before any point runs when what they read is not there.
+    preflight(&g, &opts)?;
     let in_shard = stdp_harness::grid::shard::points_of(&g.points, shard).len();
     let progress = Progress::new(in_shard as u64, quiet, "points");
     let bar = progress.bar();

@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use stdp_harness::experiment::dc_eval::{EvalOptions, eval_run};
+use stdp_harness::experiment::dc_result::DcResult;
 use stdp_harness::experiment::dc_run::default_mnist_dir;
 use stdp_harness::experiment::describe::describe;
 use stdp_harness::experiment::{ExperimentKind, Progress as RunProgress, RunContext};
@@ -71,6 +73,32 @@ enum Command {
         /// [default: all cores].
         #[arg(long)]
         threads: Option<usize>,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Evaluate a finished Diehl & Cook run's trained network on MNIST images:
+    /// its weights, thresholds and assignments (and ridge readout) as the run
+    /// left them; labels nothing, trains nothing.
+    Eval {
+        /// The finished run directory (of `stdp dc`).
+        run_dir: PathBuf,
+        /// Output directory [default: RUN_DIR/eval].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// MNIST directory whose test set is evaluated [default: the bundled data/mnist].
+        #[arg(long)]
+        mnist: Option<PathBuf>,
+        /// Override what is evaluated: test_examples, test_repeats,
+        /// evaluate_on or frozen_block, e.g. --set test_repeats=3.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Threads [default: all cores].
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Replace an earlier evaluation in --out.
+        #[arg(long)]
+        force: bool,
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
@@ -290,6 +318,27 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             threads,
             quiet,
         ),
+        Command::Eval {
+            run_dir,
+            out,
+            mnist,
+            sets,
+            threads,
+            force,
+            quiet,
+        } => eval_cmd(
+            &run_dir,
+            EvalOptions {
+                out: out.unwrap_or_else(|| run_dir.join("eval")),
+                run_dir: run_dir.clone(),
+                mnist_dir: mnist.unwrap_or_else(default_mnist_dir),
+                sets,
+                threads: Threads::from_flag(threads)?.get(),
+                force,
+                command: std::env::args().collect::<Vec<_>>().join(" "),
+            },
+            quiet,
+        ),
         Command::Inspect { path } => {
             widen_table_display();
             print!("{}", describe(&path)?);
@@ -409,6 +458,41 @@ fn experiment_cmd(
         .with_context(|| format!("running {}", config.display()))?;
     bar.bar().finish_and_clear();
     println!("{}", done.report);
+    Ok(())
+}
+
+/// `stdp eval`: the evaluation with a progress bar; prints its summary.
+fn eval_cmd(run_dir: &Path, o: EvalOptions, quiet: bool) -> anyhow::Result<()> {
+    let plan = DcResult::read(run_dir)?.plan(&o.sets)?;
+    let bar = Progress::new(
+        (plan.test_examples * plan.test_repeats) as u64,
+        quiet,
+        "examples",
+    );
+    let stop = stdp_harness::interrupt::requested;
+    let done = eval_run(&o, &stop, &|k| bar.inc(k))
+        .with_context(|| format!("evaluating {}", run_dir.display()))?;
+    bar.bar().finish_and_clear();
+    let Some(s) = done else {
+        anyhow::bail!("stopped on request before the evaluation finished; nothing was written");
+    };
+    let ridge = match (s.ridge_accuracy_percent, s.ridge_accuracy_std_percent) {
+        (Some(a), Some(sd)) => format!(", ridge readout {a:.2} ± {sd:.2} %"),
+        _ => String::new(),
+    };
+    println!(
+        "{}: {} accuracy {:.2} ± {:.2} %{ridge} on {} examples x {} repeats of {} ({} neurons unassigned); {:.0} s; results in {}",
+        run_dir.display(),
+        s.evaluated_on,
+        s.accuracy_percent,
+        s.accuracy_std_percent,
+        s.test_examples,
+        s.test_repeats,
+        s.mnist_dir,
+        s.unassigned_neurons,
+        s.wall_time_s,
+        o.out.display()
+    );
     Ok(())
 }
 

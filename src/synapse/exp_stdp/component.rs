@@ -284,14 +284,18 @@ impl ExpStdpSynapse {
     }
 
     fn replace_weights(&mut self, w: Array2<f32>, path: &Path) -> Result<()> {
+        self.assign_weights(w.view(), &format!("weights in {}", path.display()))
+    }
+
+    /// Copies `w` into the weight matrix (same shape; `what` names it in the
+    /// error). The matrix keeps its buffer, so a view of it taken before
+    /// (e.g. a NumPy array sharing its memory) stays valid and sees the new
+    /// values; the rule is told that every weight may have changed.
+    pub fn assign_weights(&mut self, w: ArrayView2<f32>, what: &str) -> Result<()> {
         if w.dim() != self.weights.dim() {
-            return Err(Error::shape(
-                format!("weights in {}", path.display()),
-                self.weights.shape(),
-                w.shape(),
-            ));
+            return Err(Error::shape(what, self.weights.shape(), w.shape()));
         }
-        self.weights = w;
+        self.weights.assign(&w);
         self.rule.weights_replaced();
         Ok(())
     }
