@@ -83,7 +83,7 @@ macro_rules! summary_key {
 pub(crate) use summary_key;
 
 /// The outcome, also written to `summary.json` (its keys are the field
-/// names; other lists of them use [`summary_key!`]).
+/// names; other lists of them use `summary_key!`).
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct DcSummary {
     /// Experiment name.
