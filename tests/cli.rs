@@ -340,6 +340,28 @@ fn eval_reuses_a_finished_run_and_refuses_what_it_cannot_do() {
     let e = json(&format!("{o}/eval"));
     assert_eq!(e["test_examples"], 30);
     assert!(e["ridge_accuracy_percent"].is_f64());
+    // On the run's own test images, every block starting from the state
+    // training left (result.h5's post_training_state), eval gives the
+    // run's own predictions: the same accuracies, and the same prediction
+    // of every image.
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(Path::new(&o).join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(e["accuracy_percent"], run["accuracy_percent"]);
+    assert_eq!(e["ridge_accuracy_percent"], run["ridge_accuracy_percent"]);
+    fn dataset<T: hdf5::H5Type>(file: &str, name: &str) -> Vec<T> {
+        let f = stdp_harness::record::h5::open_file(Path::new(file)).unwrap();
+        f.dataset(name).unwrap().read_raw::<T>().unwrap()
+    }
+    let (evaluated, trained) = (format!("{o}/eval/eval.h5"), format!("{o}/result.h5"));
+    assert_eq!(
+        dataset::<u8>(&evaluated, "test_predictions"),
+        dataset::<u8>(&trained, "test_predictions")
+    );
+    assert_eq!(
+        dataset::<u32>(&evaluated, "test_total_spikes"),
+        dataset::<u32>(&trained, "test_total_spikes")
+    );
     // Written into its own directory; the run is untouched and trains nothing.
     assert!(Path::new(&o).join("eval/eval.h5").exists());
     fails_with(&eval(&[]), &["eval.json", "--force"]);

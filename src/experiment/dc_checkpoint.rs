@@ -7,7 +7,7 @@
 //!
 //! The file is one flat HDF5 group written through the codec of
 //! [`crate::record::codec`]: [`DcCheckpoint`] and the records it holds
-//! ([`NetworkState`], [`LifState`], [`TrainProgress`], [`FrozenProgress`],
+//! ([`NetworkState`], [`NeuronState`], [`LifState`], [`TrainProgress`], [`FrozenProgress`],
 //! [`RidgeFit`]) each name their attributes and datasets once, in their
 //! [`H5Record`] impls below. The names are those of the checkpoints written
 //! before the codec, which therefore resume.
@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::network::diehl_cook::{DcStats, DiehlCook};
 use crate::network::readout::{CLASSES, ClassRates};
 use crate::network::ridge::{RidgeFit, RidgeReadout, SparseCounts};
-use crate::network::state::{NetworkState, RuleState};
+use crate::network::state::{NetworkState, NeuronState, RuleState};
 use crate::neuron::lif::LifState;
 use crate::record::atomic::write_atomically;
 use crate::record::codec::{H5Record, Reader, Writer};
@@ -169,14 +169,38 @@ impl H5Record for LifState {
     }
 }
 
-impl H5Record for NetworkState {
+/// The neurons, the delayed input and the clock, at the root of a
+/// checkpoint (and in the `post_training_state` group of a result file).
+impl H5Record for NeuronState {
     fn write(&self, w: &Writer<'_>) -> Result<()> {
         w.attr("clock", self.clock)?;
+        w.record("exc_", &self.exc)?;
+        w.record("inh_", &self.inh)?;
+        if let Some(p) = &self.pending_ge {
+            w.vec("pending_ge", p)?;
+        }
+        w.vec("carried_counts", &self.carried_counts)
+    }
+    fn read(r: &Reader<'_>) -> Result<Self> {
+        Ok(NeuronState {
+            clock: r.attr("clock")?,
+            exc: r.record("exc_")?,
+            inh: r.record("inh_")?,
+            pending_ge: if r.has_data("pending_ge") {
+                Some(r.vec("pending_ge")?)
+            } else {
+                None
+            },
+            carried_counts: r.vec("carried_counts")?,
+        })
+    }
+}
+
+impl H5Record for NetworkState {
+    fn write(&self, w: &Writer<'_>) -> Result<()> {
         w.record("stat_", &self.stats)?;
         w.u128("rng_pos", self.rng_pos)?;
         w.array("w", &self.w)?;
-        w.record("exc_", &self.exc)?;
-        w.record("inh_", &self.inh)?;
         match &self.rule {
             RuleState::Named { rule, vectors } => {
                 w.text("rule", rule)?;
@@ -191,10 +215,7 @@ impl H5Record for NetworkState {
                 }
             }
         }
-        if let Some(p) = &self.pending_ge {
-            w.vec("pending_ge", p)?;
-        }
-        w.vec("carried_counts", &self.carried_counts)
+        w.record("", &self.neurons)
     }
     fn read(r: &Reader<'_>) -> Result<Self> {
         // Checkpoints of the builds before the rules had named state hold
@@ -218,19 +239,11 @@ impl H5Record for NetworkState {
             }
         };
         Ok(NetworkState {
-            clock: r.attr("clock")?,
             stats: r.record("stat_")?,
             rng_pos: r.u128("rng_pos")?,
             w: r.array2("w")?,
-            exc: r.record("exc_")?,
-            inh: r.record("inh_")?,
             rule,
-            pending_ge: if r.has_data("pending_ge") {
-                Some(r.vec("pending_ge")?)
-            } else {
-                None
-            },
-            carried_counts: r.vec("carried_counts")?,
+            neurons: r.record("")?,
         })
     }
 }

@@ -5,11 +5,14 @@
 //!
 //! The images are shown as the run's test phase shows them (blocks of
 //! `frozen_block` examples, the spike trains of example `k` of repeat `r`
-//! from the stream [`frozen_stream`]`(Test, r, k)`), but every block starts
-//! from a rested network (membranes, conductances and timers at their
-//! initial values) with the run's θ, not from the residual state training
-//! left, which the result file does not keep: on the run's own test images
-//! the predictions can therefore differ from the run's in a few examples.
+//! from the stream [`frozen_stream`]`(Test, r, k)`), every block starting
+//! from the state training left the neurons in (the result file's
+//! [`POST_TRAINING_STATE`]): on the run's own test images, with its block
+//! size, `stdp eval` gives the run's own predictions exactly. Result files
+//! written before that state was recorded start every block from a rested
+//! network (membranes, conductances and timers at their initial values)
+//! with the run's θ; their predictions can differ from the run's in a few
+//! examples.
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +21,7 @@ use ndarray::{Array2, Array3, aview1};
 use super::ExperimentKind;
 use super::dc_config::{DcPlan, Evaluation, VALIDATION_START};
 use super::dc_result::DcResult;
+use super::dc_run::POST_TRAINING_STATE;
 pub use super::dc_run::mean_std;
 use super::run_dir::{Header, mark_complete, write_header};
 use crate::data::mnist::{Split, load_sized};
@@ -96,6 +100,14 @@ impl TrainedNetwork {
             ));
         }
         net.exc.theta = result.theta.to_vec();
+        if let Some(state) = &result.post_training_state {
+            net.restore_neurons(state.clone()).map_err(|m| {
+                Error::file(
+                    &result.path,
+                    format!("`{POST_TRAINING_STATE}` does not fit the run's network: {m}"),
+                )
+            })?;
+        }
         Ok(TrainedNetwork {
             plan,
             net,
@@ -367,6 +379,8 @@ pub fn eval_run(
         set_scalar(&file, "accuracy_percent", acc, p)?;
         put(&file, "test_labels", &aview1(&labels), p)?;
         put(&file, "test_predictions", &resp.predictions, p)?;
+        let totals = resp.counts.sum_axis(ndarray::Axis(2));
+        put(&file, "test_total_spikes", &totals, p)?;
         put(&file, "accuracy_per_repeat", &aview1(&per_repeat), p)?;
         if let Some(rp) = &resp.ridge_predictions {
             put(&file, "ridge_predictions", rp, p)?;

@@ -9,9 +9,12 @@ use ndarray::{Array1, Array2};
 
 use super::ExperimentKind;
 use super::dc_config::{DcPlan, dc_plan_from_str};
+use super::dc_run::POST_TRAINING_STATE;
 use super::run_dir::{RESULT_FILE, check_complete, result_kind};
 use crate::error::{Error, Result};
 use crate::network::ridge::RidgeReadout;
+use crate::network::state::NeuronState;
+use crate::record::codec::{H5Record, Reader};
 use crate::record::h5::{get_1d, get_2d, get_str};
 
 /// The arrays of a finished Diehl & Cook run's `result.h5`
@@ -42,6 +45,10 @@ pub struct DcResult {
     pub ridge_predictions: Option<Array2<u8>>,
     /// Ridge readout weights `(n_exc + 1, 10)`, the bias row last, when fitted.
     pub ridge_weights: Option<Array2<f64>>,
+    /// The state training left the neurons in (group
+    /// [`POST_TRAINING_STATE`]; `None` in result files written before it
+    /// was recorded).
+    pub post_training_state: Option<NeuronState>,
 }
 
 impl DcResult {
@@ -74,7 +81,12 @@ impl DcResult {
         } else {
             None
         };
+        let post_training_state = match f.group(POST_TRAINING_STATE) {
+            Ok(g) => Some(NeuronState::read(&Reader::new(&g, p))?),
+            Err(_) => None,
+        };
         Ok(DcResult {
+            post_training_state,
             config: get_str(&f, "config", p)?,
             weights: get_2d(&f, "weights", p)?,
             theta: get_1d(&f, "theta", p)?,

@@ -27,6 +27,7 @@ use crate::network::frozen::{FrozenJob, FrozenPhase, frozen_stream};
 use crate::network::readout::{CLASSES, UNASSIGNED, classify};
 use crate::network::ridge::fit_ridge;
 use crate::record::atomic::write_atomically;
+use crate::record::codec::{H5Record, Writer};
 use crate::record::frame::write_parquet;
 use crate::record::h5::{create_file, h5err, put, set_scalar, set_str};
 use crate::record::plots::{accuracy_curve, receptive_fields};
@@ -674,12 +675,20 @@ pub fn run_dc(
             put(&file, "ridge_predictions", &ridge_predictions, p)?;
             put(&file, "ridge_accuracy_per_repeat", &aview1(rp), p)?;
         }
+        let g = file.create_group(POST_TRAINING_STATE).map_err(h5err(p))?;
+        net.neuron_state().write(&Writer::new(&g, p))?;
         mark_complete(&file, p)?;
         file.close().map_err(h5err(p))
     })?;
     dir.finish()?;
     Ok(summary)
 }
+
+/// The group of a Diehl & Cook `result.h5` that holds the state training
+/// left the neurons in ([`NeuronState`](crate::network::state::NeuronState), the names of a checkpoint's): what
+/// the labelling and test blocks started from, and what `stdp eval` starts
+/// from, so that it reproduces the run's own test phase exactly.
+pub const POST_TRAINING_STATE: &str = "post_training_state";
 
 /// The default MNIST directory: `data/mnist` under the current directory when
 /// it exists (running from a checkout), else the bundled copy of the checkout

@@ -35,7 +35,7 @@ use rand_chacha::ChaCha8Rng;
 use std::sync::Mutex;
 
 use super::delays::{DelayRing, InputDelays, max_delay_steps};
-use super::state::{NetworkState, RuleState, StateMismatch};
+use super::state::{NetworkState, NeuronState, RuleState, StateMismatch};
 use crate::error::Result;
 use crate::math::flush::decay_flushed;
 use crate::math::vector::axpy;
@@ -355,12 +355,9 @@ impl DiehlCook {
     pub fn state(&self) -> Option<NetworkState> {
         let vectors = self.rule_state()?;
         Some(NetworkState {
-            clock: self.t,
             stats: self.stats,
             rng_pos: self.rng.get_word_pos(),
             w: self.w.clone(),
-            exc: self.exc.state(),
-            inh: self.inh.state(),
             rule: RuleState::Named {
                 rule: self.rule_name().unwrap_or_default().to_string(),
                 vectors: vectors
@@ -368,64 +365,28 @@ impl DiehlCook {
                     .map(|(n, v)| (n.to_string(), v))
                     .collect(),
             },
-            pending_ge: self.pending_conductance().map(<[f32]>::to_vec),
-            carried_counts: self.carried.clone(),
+            neurons: self.neuron_state(),
         })
     }
 
-    /// Puts back a [`state`](Self::state) of a network of the same shape,
-    /// rule and delays. On a mismatch the error says what does not fit; the
-    /// network may then be partly restored and must not be used.
-    pub fn restore(&mut self, s: NetworkState) -> std::result::Result<(), StateMismatch> {
+    /// The neurons, the delayed input in flight and the clock: what the
+    /// frozen presentation blocks start from once training is over.
+    pub fn neuron_state(&self) -> NeuronState {
+        NeuronState {
+            clock: self.t,
+            exc: self.exc.state(),
+            inh: self.inh.state(),
+            pending_ge: self.pending_conductance().map(<[f32]>::to_vec),
+            carried_counts: self.carried.clone(),
+        }
+    }
+
+    /// Puts back a [`neuron_state`](Self::neuron_state) of a network of the
+    /// same size and delays. On a mismatch the error says what does not
+    /// fit; the network may then be partly restored and must not be used.
+    pub fn restore_neurons(&mut self, s: NeuronState) -> std::result::Result<(), StateMismatch> {
         let bad = |what: String| Err(StateMismatch(what));
-        if s.w.dim() != self.w.dim() {
-            return bad(format!(
-                "weights of shape {:?}, this network's {:?}",
-                s.w.dim(),
-                self.w.dim()
-            ));
-        }
-        let Some(rule) = self.rule.as_mut() else {
-            return bad("a frozen copy has no plasticity state".into());
-        };
-        let names = rule.state_names();
-        let delayed = self.delays.is_some();
-        let (vectors, pending) = match s.rule {
-            RuleState::Named {
-                rule: name,
-                vectors,
-            } => {
-                if name != rule.name() {
-                    return bad(format!(
-                        "its rule is `{name}`, this run's `{}`",
-                        rule.name()
-                    ));
-                }
-                let mut by_name = vectors;
-                let ordered = names
-                    .iter()
-                    .map(|n| {
-                        by_name
-                            .iter()
-                            .position(|(m, _)| m == n)
-                            .map(|i| by_name.swap_remove(i).1)
-                            .ok_or_else(|| StateMismatch(format!("no `{n}` state of the rule")))
-                    })
-                    .collect::<std::result::Result<Vec<_>, _>>()?;
-                (ordered, s.pending_ge)
-            }
-            RuleState::Ordered(mut all) => {
-                let pending = if delayed { all.pop() } else { None };
-                (all, pending)
-            }
-        };
-        if !rule.set_state(&vectors) {
-            return bad(format!(
-                "the plasticity state (expected {})",
-                names.join(", ")
-            ));
-        }
-        match (&mut self.delays, pending) {
+        match (&mut self.delays, s.pending_ge) {
             (Some(d), Some(p)) => {
                 if !d.set_pending(&p) {
                     return bad("the pending delayed conductance".into());
@@ -445,9 +406,66 @@ impl DiehlCook {
                 .or_else(|name| bad(format!("{which}_{name}")))?;
         }
         self.carried = s.carried_counts;
+        self.t = s.clock;
+        Ok(())
+    }
+
+    /// Puts back a [`state`](Self::state) of a network of the same shape,
+    /// rule and delays. On a mismatch the error says what does not fit; the
+    /// network may then be partly restored and must not be used.
+    pub fn restore(&mut self, s: NetworkState) -> std::result::Result<(), StateMismatch> {
+        let bad = |what: String| Err(StateMismatch(what));
+        if s.w.dim() != self.w.dim() {
+            return bad(format!(
+                "weights of shape {:?}, this network's {:?}",
+                s.w.dim(),
+                self.w.dim()
+            ));
+        }
+        let Some(rule) = self.rule.as_mut() else {
+            return bad("a frozen copy has no plasticity state".into());
+        };
+        let names = rule.state_names();
+        let mut neurons = s.neurons;
+        let vectors = match s.rule {
+            RuleState::Named {
+                rule: name,
+                vectors,
+            } => {
+                if name != rule.name() {
+                    return bad(format!(
+                        "its rule is `{name}`, this run's `{}`",
+                        rule.name()
+                    ));
+                }
+                let mut by_name = vectors;
+                names
+                    .iter()
+                    .map(|n| {
+                        by_name
+                            .iter()
+                            .position(|(m, _)| m == n)
+                            .map(|i| by_name.swap_remove(i).1)
+                            .ok_or_else(|| StateMismatch(format!("no `{n}` state of the rule")))
+                    })
+                    .collect::<std::result::Result<Vec<_>, _>>()?
+            }
+            RuleState::Ordered(mut all) => {
+                if self.delays.is_some() && neurons.pending_ge.is_none() {
+                    neurons.pending_ge = all.pop();
+                }
+                all
+            }
+        };
+        if !rule.set_state(&vectors) {
+            return bad(format!(
+                "the plasticity state (expected {})",
+                names.join(", ")
+            ));
+        }
+        self.restore_neurons(neurons)?;
         self.w = s.w;
         self.weights_rewritten();
-        self.t = s.clock;
         self.stats = s.stats;
         self.rng.set_word_pos(s.rng_pos);
         Ok(())

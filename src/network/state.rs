@@ -13,20 +13,30 @@ use crate::neuron::lif::LifState;
 /// The state of a Diehl & Cook network between two examples.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NetworkState {
-    /// Steps simulated so far (the clock of the delay rings).
-    pub clock: u64,
     /// Health counters so far.
     pub stats: DcStats,
     /// Position of the network's random stream (its seed is the network's).
     pub rng_pos: u128,
     /// Input weights `(n_input, n_exc)`.
     pub w: Array2<f32>,
-    /// Excitatory population.
+    /// The plasticity rule's state.
+    pub rule: RuleState,
+    /// The neurons, the delayed input and the clock.
+    pub neurons: NeuronState,
+}
+
+/// What a network with fixed weights changes from one example to the next:
+/// the neurons, the delayed input in flight, the clock. Every frozen
+/// presentation block (labelling, testing, `stdp eval`) starts from the
+/// state training left ([`DiehlCook::neuron_state`](super::diehl_cook::DiehlCook::neuron_state)).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NeuronState {
+    /// Steps simulated so far (the clock of the delay rings).
+    pub clock: u64,
+    /// Excitatory population (θ in f64).
     pub exc: LifState,
     /// Inhibitory population.
     pub inh: LifState,
-    /// The plasticity rule's state.
-    pub rule: RuleState,
     /// The delayed input conductance still to arrive, `(slots, n_exc)`
     /// row-major (`None` without input delays).
     pub pending_ge: Option<Vec<f32>>,
@@ -49,7 +59,7 @@ pub enum RuleState {
     /// The layout of checkpoints written before rules had named state: the
     /// rule's vectors in the order of its state names, then the pending
     /// delayed conductance when the network has input delays (and
-    /// [`NetworkState::pending_ge`] is `None`). Read so that runs in flight
+    /// [`NeuronState::pending_ge`] is `None`). Read so that runs in flight
     /// across that change resume.
     Ordered(Vec<Vec<f32>>),
 }
