@@ -22,7 +22,7 @@ use super::ExperimentKind;
 use super::dc_config::{DcPlan, Evaluation, VALIDATION_START};
 use super::dc_result::DcResult;
 use super::dc_run::POST_TRAINING_STATE;
-pub use super::dc_run::mean_std;
+pub use super::dc_run::{accuracy_per_repeat, mean_std};
 use super::run_dir::{Header, mark_complete, write_header};
 use crate::data::mnist::{Split, load_sized};
 use crate::error::{Error, Result};
@@ -204,17 +204,6 @@ pub fn respond(
         }
     }
     Ok(Some(out))
-}
-
-/// Percent of each repeat's predictions (rows of `pred`) equal to `labels`.
-pub fn accuracy_per_repeat(pred: &Array2<u8>, labels: &[u8]) -> Vec<f64> {
-    pred.rows()
-        .into_iter()
-        .map(|row| {
-            let right = row.iter().zip(labels).filter(|(p, l)| p == l).count();
-            100.0 * right as f64 / labels.len().max(1) as f64
-        })
-        .collect()
 }
 
 /// How `stdp eval` runs.

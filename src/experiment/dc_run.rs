@@ -560,20 +560,11 @@ pub fn run_dc(
         ridge_predictions,
         ..
     } = fz;
-    let accuracy_per_repeat = |pred: &Array2<u8>| -> Vec<f64> {
-        pred.rows()
-            .into_iter()
-            .map(|row| {
-                let right = row.iter().zip(&test_labels).filter(|(p, l)| p == l).count();
-                100.0 * right as f64 / m as f64
-            })
-            .collect()
-    };
-    let per_repeat = accuracy_per_repeat(&predictions);
+    let per_repeat = accuracy_per_repeat(&predictions, &test_labels);
     let (acc, acc_std) = mean_std(&per_repeat);
     let ridge_per_repeat = ridge
         .as_ref()
-        .map(|_| accuracy_per_repeat(&ridge_predictions));
+        .map(|_| accuracy_per_repeat(&ridge_predictions, &test_labels));
     let ridge_acc = ridge_per_repeat.as_deref().map(mean_std);
     let frozen_s = frozen_before + t1.elapsed().as_secs_f64();
     let stats = net.stats();
@@ -689,6 +680,17 @@ pub fn run_dc(
 /// the labelling and test blocks started from, and what `stdp eval` starts
 /// from, so that it reproduces the run's own test phase exactly.
 pub const POST_TRAINING_STATE: &str = "post_training_state";
+
+/// Percent of each repeat's predictions (rows of `pred`) equal to `labels`.
+pub fn accuracy_per_repeat(pred: &Array2<u8>, labels: &[u8]) -> Vec<f64> {
+    pred.rows()
+        .into_iter()
+        .map(|row| {
+            let right = row.iter().zip(labels).filter(|(p, l)| p == l).count();
+            100.0 * right as f64 / labels.len().max(1) as f64
+        })
+        .collect()
+}
 
 /// The default MNIST directory: `data/mnist` under the current directory when
 /// it exists (running from a checkout), else the bundled copy of the checkout
