@@ -27,7 +27,7 @@ use super::run_dir::{Header, mark_complete, write_header};
 use crate::data::mnist::{Split, load_sized};
 use crate::error::{Error, Result};
 use crate::network::diehl_cook::DiehlCook;
-use crate::network::frozen::{FrozenJob, FrozenPhase, frozen_stream};
+use crate::network::frozen::{FrozenJob, FrozenPhase, frozen_round, frozen_stream};
 use crate::network::readout::{UNASSIGNED, classify};
 use crate::network::ridge::RidgeReadout;
 use crate::par::Threads;
@@ -162,46 +162,33 @@ pub fn respond(
         ridge_predictions: trained.ridge.as_ref().map(|_| Array2::zeros((repeats, m))),
         counts: Array3::zeros((repeats, m, n)),
     };
-    for r in 0..repeats {
-        let mut k0 = 0;
-        while k0 < m {
-            let mut blocks: Vec<Vec<FrozenJob>> = Vec::new();
-            let mut to = k0;
-            while blocks.len() < frozen_threads.max(1) && to < m {
-                let end = (to + block).min(m);
-                blocks.push(
-                    (to..end)
-                        .map(|k| FrozenJob {
-                            image: &images[k * px..(k + 1) * px],
-                            stream: frozen_stream(FrozenPhase::Test, r as u32, k as u32),
-                        })
-                        .collect(),
-                );
-                to = end;
+    let mut from = 0;
+    while from < repeats * m {
+        let (blocks, to) = frozen_round(from, repeats * m, m, block, frozen_threads, |e| {
+            let k = e % m;
+            FrozenJob {
+                image: &images[k * px..(k + 1) * px],
+                stream: frozen_stream(FrozenPhase::Test, (e / m) as u32, k as u32),
             }
-            let Some(shown) =
-                trained
-                    .net
-                    .present_frozen_blocks(&blocks, frozen_threads, stop, progress)?
-            else {
-                return Ok(None);
-            };
-            for (k, p) in (k0..to).zip(shown.iter().flatten()) {
-                out.predictions[[r, k]] = classify(&trained.assignments, &p.counts);
-                if let (Some(fit), Some(rp)) = (&trained.ridge, &mut out.ridge_predictions) {
-                    rp[[r, k]] = fit.classify(&p.counts);
-                }
-                for (c, &x) in out
-                    .counts
-                    .slice_mut(ndarray::s![r, k, ..])
-                    .iter_mut()
-                    .zip(&p.counts)
-                {
-                    *c = x;
-                }
+        });
+        let Some(shown) =
+            trained
+                .net
+                .present_frozen_blocks(&blocks, frozen_threads, stop, progress)?
+        else {
+            return Ok(None);
+        };
+        for (e, p) in (from..to).zip(shown.iter().flatten()) {
+            let (r, k) = (e / m, e % m);
+            out.predictions[[r, k]] = classify(&trained.assignments, &p.counts);
+            if let (Some(fit), Some(rp)) = (&trained.ridge, &mut out.ridge_predictions) {
+                rp[[r, k]] = fit.classify(&p.counts);
             }
-            k0 = to;
+            out.counts
+                .slice_mut(ndarray::s![r, k, ..])
+                .assign(&aview1(&p.counts));
         }
+        from = to;
     }
     Ok(Some(out))
 }

@@ -15,7 +15,6 @@ use crate::error::{Error, Result};
 use crate::network::ridge::RidgeReadout;
 use crate::network::state::NeuronState;
 use crate::record::codec::{H5Record, Reader};
-use crate::record::h5::{get_1d, get_2d, get_str};
 
 /// The arrays of a finished Diehl & Cook run's `result.h5`
 /// (`docs/results-format.md` describes each).
@@ -71,33 +70,24 @@ impl DcResult {
                 "not a Diehl & Cook run (written by `stdp run`, not `stdp dc`)",
             ));
         }
-        let ridge_weights = if f.link_exists("ridge_weights") {
-            Some(get_2d(&f, "ridge_weights", p)?)
-        } else {
-            None
-        };
-        let ridge_predictions = if f.link_exists("ridge_predictions") {
-            Some(get_2d(&f, "ridge_predictions", p)?)
-        } else {
-            None
-        };
+        let r = Reader::new(&f, p);
         let post_training_state = match f.group(POST_TRAINING_STATE) {
             Ok(g) => Some(NeuronState::read(&Reader::new(&g, p))?),
             Err(_) => None,
         };
         Ok(DcResult {
             post_training_state,
-            config: get_str(&f, "config", p)?,
-            weights: get_2d(&f, "weights", p)?,
-            theta: get_1d(&f, "theta", p)?,
-            assignments: get_1d(&f, "assignments", p)?,
-            label_rates: get_2d(&f, "label_rates", p)?,
-            train_labels: get_1d(&f, "train_labels", p)?,
-            train_predictions: get_1d(&f, "train_predictions", p)?,
-            test_labels: get_1d(&f, "test_labels", p)?,
-            test_predictions: get_2d(&f, "test_predictions", p)?,
-            ridge_predictions,
-            ridge_weights,
+            config: r.text("config")?,
+            weights: r.array2("weights")?,
+            theta: r.array1("theta")?,
+            assignments: r.array1("assignments")?,
+            label_rates: r.array2("label_rates")?,
+            train_labels: r.array1("train_labels")?,
+            train_predictions: r.array1("train_predictions")?,
+            test_labels: r.array1("test_labels")?,
+            test_predictions: r.array2("test_predictions")?,
+            ridge_predictions: r.optional_array2("ridge_predictions")?,
+            ridge_weights: r.optional_array2("ridge_weights")?,
             path,
         })
     }

@@ -23,7 +23,7 @@ use crate::data::mnist::{Mnist, Split, load_sized};
 use crate::error::{Error, Result};
 use crate::interrupt;
 use crate::network::diehl_cook::DiehlCook;
-use crate::network::frozen::{FrozenJob, FrozenPhase, frozen_stream};
+use crate::network::frozen::{FrozenJob, FrozenPhase, frozen_round, frozen_stream};
 use crate::network::readout::{CLASSES, UNASSIGNED, classify};
 use crate::network::ridge::fit_ridge;
 use crate::record::atomic::write_atomically;
@@ -334,20 +334,12 @@ fn label_phase(
     let stop = || interrupt::requested();
     let start = plan.train_examples + pool - plan.label_examples % pool;
     while fz.labelled < plan.label_examples {
-        // One round: up to `threads` blocks from `fz.labelled` on.
         let from = fz.labelled;
-        let to = (from + block * threads).min(plan.label_examples);
-        let blocks: Vec<Vec<FrozenJob>> = (from..to)
-            .step_by(block)
-            .map(|b0| {
-                (b0..(b0 + block).min(to))
-                    .map(|k| FrozenJob {
-                        image: train.image((start + k) % pool),
-                        stream: frozen_stream(FrozenPhase::Label, 0, k as u32),
-                    })
-                    .collect()
-            })
-            .collect();
+        let (end, period) = (plan.label_examples, plan.label_examples);
+        let (blocks, to) = frozen_round(from, end, period, block, threads, |k| FrozenJob {
+            image: train.image((start + k) % pool),
+            stream: frozen_stream(FrozenPhase::Label, 0, k as u32),
+        });
         let shown =
             net.present_frozen_blocks(&blocks, threads, &stop, &|k| progress(Phase::Label, k))?;
         let Some(shown) = shown else {
@@ -385,23 +377,11 @@ fn test_phase(
     let (block, m, repeats) = (plan.frozen_block, plan.test_examples, plan.test_repeats);
     let stop = || interrupt::requested();
     while fz.tested < repeats * m {
-        // One round: up to `threads` blocks, none across two repeats.
         let from = fz.tested;
-        let mut blocks: Vec<Vec<FrozenJob>> = Vec::new();
-        let mut to = from;
-        while blocks.len() < threads && to < repeats * m {
-            let (r, k0) = (to / m, to % m);
-            let k1 = (k0 + block).min(m);
-            blocks.push(
-                (k0..k1)
-                    .map(|k| FrozenJob {
-                        image: eval_set.image(eval_start + k),
-                        stream: frozen_stream(FrozenPhase::Test, r as u32, k as u32),
-                    })
-                    .collect(),
-            );
-            to += k1 - k0;
-        }
+        let (blocks, to) = frozen_round(from, repeats * m, m, block, threads, |e| FrozenJob {
+            image: eval_set.image(eval_start + e % m),
+            stream: frozen_stream(FrozenPhase::Test, (e / m) as u32, (e % m) as u32),
+        });
         let shown =
             net.present_frozen_blocks(&blocks, threads, &stop, &|k| progress(Phase::Test, k))?;
         let before = plan.label_examples + from;

@@ -49,6 +49,33 @@ pub struct FrozenJob<'a> {
     pub stream: u64,
 }
 
+/// One round of a frozen phase: up to `threads` blocks of at most `block`
+/// consecutive presentations, from flat index `from` on, none reaching
+/// `end` and none across a multiple of `period` (a phase shown `repeats`
+/// times has `period` = the images per repeat, `end` = `repeats * period`),
+/// presentation `e` made by `job(e)`. Returns the blocks and the index
+/// after the round's last presentation. A phase run round after round
+/// from 0 cuts its blocks at the same places whatever `threads` is and
+/// wherever it was stopped, since rounds end on block boundaries.
+pub fn frozen_round<'a>(
+    from: usize,
+    end: usize,
+    period: usize,
+    block: usize,
+    threads: usize,
+    job: impl Fn(usize) -> FrozenJob<'a>,
+) -> (Vec<Vec<FrozenJob<'a>>>, usize) {
+    let (period, block) = (period.max(1), block.max(1));
+    let mut blocks = Vec::new();
+    let mut to = from;
+    while blocks.len() < threads.max(1) && to < end {
+        let stop = (to + block).min(end).min((to / period + 1) * period);
+        blocks.push((to..stop).map(&job).collect());
+        to = stop;
+    }
+    (blocks, to)
+}
+
 /// What one thread did: (block index, its presentations, its counters).
 type Done = Vec<(usize, Vec<Presentation>, DcStats)>;
 
@@ -140,5 +167,61 @@ impl DiehlCook {
         }
         self.swap_stats(total);
         Ok(Some(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cut(
+        from: usize,
+        end: usize,
+        period: usize,
+        block: usize,
+        threads: usize,
+    ) -> Vec<Vec<usize>> {
+        let (blocks, to) = frozen_round(from, end, period, block, threads, |e| FrozenJob {
+            image: &[],
+            stream: e as u64,
+        });
+        let ranges: Vec<Vec<usize>> = blocks
+            .iter()
+            .map(|b| b.iter().map(|j| j.stream as usize).collect())
+            .collect();
+        assert_eq!(to, ranges.last().map_or(from, |b| b.last().unwrap() + 1));
+        ranges
+    }
+
+    #[test]
+    fn rounds_cut_blocks_at_repeats_and_stop_at_the_end() {
+        // 2 repeats of 10 images, blocks of 4, 3 threads.
+        assert_eq!(
+            cut(0, 20, 10, 4, 3),
+            vec![vec![0, 1, 2, 3], vec![4, 5, 6, 7], vec![8, 9]]
+        );
+        assert_eq!(
+            cut(10, 20, 10, 4, 3),
+            vec![vec![10, 11, 12, 13], vec![14, 15, 16, 17], vec![18, 19]]
+        );
+        // A round may hold blocks of two repeats, never one block across them.
+        assert_eq!(cut(8, 20, 10, 4, 2), vec![vec![8, 9], vec![10, 11, 12, 13]]);
+        assert_eq!(cut(20, 20, 10, 4, 2), Vec::<Vec<usize>>::new());
+    }
+
+    #[test]
+    fn blocks_do_not_depend_on_the_threads_per_round() {
+        let all = |threads: usize| {
+            let mut from = 0;
+            let mut out = Vec::new();
+            while from < 23 {
+                let b = cut(from, 23, 23, 5, threads);
+                from = b.last().unwrap().last().unwrap() + 1;
+                out.extend(b);
+            }
+            out
+        };
+        assert_eq!(all(1), all(2));
+        assert_eq!(all(1), all(7));
     }
 }

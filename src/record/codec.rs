@@ -203,6 +203,16 @@ impl<'a> Reader<'a> {
         get_2d(self.group, &self.name(name), self.path)
     }
 
+    /// A 2-D dataset that files may lack (optional parts, later-added
+    /// fields): `None` when absent, an error when present but unreadable.
+    pub fn optional_array2<T: H5Type>(&self, name: &str) -> Result<Option<Array2<T>>> {
+        if self.has_data(name) {
+            self.array2(name).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
     /// A nested record, its names prefixed with `prefix`.
     pub fn record<R: H5Record>(&self, prefix: &str) -> Result<R> {
         R::read(&Reader {
