@@ -175,6 +175,7 @@ fn a_diehl_cook_run_stopped_while_training_and_testing_resumes_bitwise() {
         "{shown}"
     );
     assert!(!shown.contains("training finished"), "{shown}");
+    assert!(shown.contains("neurons at the resting edge"), "{shown}");
     let code = start_and_signal(&args(&stopped), "USR1", &|| frozen() == Some(true), 0, 150);
     assert_eq!(code, EXIT_INTERRUPTED);
     assert_eq!(frozen(), Some(true), "stopped while labelling or testing");

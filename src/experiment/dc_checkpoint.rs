@@ -456,6 +456,9 @@ pub struct CheckpointPhase {
     /// The training curve so far: (examples, accuracy %) per finished
     /// monitoring window.
     pub curve: Vec<(usize, f64)>,
+    /// The excitatory neurons' θ, mV (`None` in checkpoints that hold it
+    /// in float32, which do not resume).
+    pub theta: Option<Vec<f64>>,
 }
 
 /// Reads the [`CheckpointPhase`] of the checkpoint at `path`.
@@ -474,6 +477,11 @@ pub fn read_phase(path: &Path) -> Result<CheckpointPhase> {
         done: r.attr::<u64>("done")? as usize,
         frozen,
         curve: read_curve(&r)?,
+        theta: if r.element_size("exc_theta")? == 8 {
+            Some(r.vec("exc_theta")?)
+        } else {
+            None
+        },
     })
 }
 

@@ -126,6 +126,11 @@ pub struct DcSummary {
     pub theta_min_mv: f64,
     /// Largest θ after training, mV.
     pub theta_max_mv: f64,
+    /// Excitatory neurons at the resting edge after training: θ within 2 mV
+    /// of where the threshold meets the resting potential (θ ≤ 9 mV with
+    /// the original's values; [`DcParams::resting_edge_theta`](crate::network::diehl_cook::DcParams::resting_edge_theta)). Many of
+    /// them flood the frozen phases with unselective spikes.
+    pub theta_edge_neurons: usize,
     /// Accuracy of the ridge readout (`crate::network::ridge`) on the test
     /// presentations, percent: the mean over the test repeats (`None` with
     /// too few labelling presentations to fit it).
@@ -570,6 +575,7 @@ pub fn run_dc(
         theta_median_mv: theta_median,
         theta_min_mv: theta_min,
         theta_max_mv: theta_max,
+        theta_edge_neurons: plan.params.resting_edge_neurons(&theta),
         ridge_accuracy_percent: ridge_acc.map(|a| a.0),
         ridge_accuracy_std_percent: ridge_acc.map(|a| a.1),
         ridge_lambda: ridge.as_ref().map(|r| r.readout.lambda),

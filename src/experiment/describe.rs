@@ -13,6 +13,7 @@ use super::dc_run::summary_key;
 use super::run_dir::{CHECKPOINT_FILE, RESULT_FILE, SUMMARY_FILE, result_kind};
 use crate::error::{Error, Result};
 use crate::harness::checkpoint::checkpoint_step;
+use crate::network::diehl_cook::DcParams;
 use crate::record::frame::to_frame;
 use crate::record::h5::{get_1d, get_2d, get_scalar, get_str, open_file};
 
@@ -39,7 +40,7 @@ pub const INSPECT_SUMMARY_KEYS: [&str; 14] = [
 /// the frozen phase with how many labelling / test presentations are done)
 /// and a line with the last windows of the training curve, if any; `None`
 /// when `ckpt` is not one.
-fn dc_checkpoint_done(ckpt: &Path) -> Option<(String, Option<String>)> {
+fn dc_checkpoint_done(ckpt: &Path) -> Option<(String, Vec<String>)> {
     let phase = read_phase(ckpt).ok()?;
     let mut text = format!("after {} training examples", phase.done);
     if let Some((labelled, tested)) = phase.frozen {
@@ -47,6 +48,7 @@ fn dc_checkpoint_done(ckpt: &Path) -> Option<(String, Option<String>)> {
             " (training finished; {labelled} labelling and {tested} test presentations done)"
         );
     }
+    let mut lines: Vec<String> = phase.theta.as_deref().map(theta_line).into_iter().collect();
     let curve = (!phase.curve.is_empty()).then(|| {
         let last = &phase.curve[phase.curve.len().saturating_sub(CURVE_SHOWN)..];
         let windows: Vec<String> = last
@@ -60,7 +62,27 @@ fn dc_checkpoint_done(ckpt: &Path) -> Option<(String, Option<String>)> {
             windows.join(", ")
         )
     });
-    Some((text, curve))
+    lines.extend(curve);
+    Some((text, lines))
+}
+
+/// θ of the excitatory neurons in one line: mean, min, max and how many
+/// are at the resting edge ([`DcParams::resting_edge_theta`]; the membrane
+/// constants it depends on are the original's in every run).
+fn theta_line(theta: &[f64]) -> String {
+    let n = theta.len();
+    let (lo, hi) = theta
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
+    let params = DcParams::original(n);
+    format!(
+        "theta: mean {:.2} mV, min {lo:.2}, max {hi:.2}; {} of {n} neurons at the resting edge (theta <= {:.2} mV)",
+        theta.iter().sum::<f64>() / n.max(1) as f64,
+        params.resting_edge_neurons(theta),
+        params.resting_edge_theta()
+    )
 }
 
 /// Windows of the training curve `stdp inspect` shows for an unfinished run.
@@ -97,16 +119,8 @@ fn describe_dc(dir: &Path, file: &Path) -> Result<String> {
         .map(|c| format!("{c}:{}", assign.iter().filter(|&&a| a == c).count()))
         .collect();
     let _ = writeln!(o, "neurons per class: {}", per_class.join(" "));
-    let (lo, hi) = theta
-        .iter()
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &x| {
-            (a.min(x), b.max(x))
-        });
-    let _ = writeln!(
-        o,
-        "theta: mean {:.2} mV, min {lo:.2}, max {hi:.2}",
-        theta.mean().unwrap_or(f32::NAN)
-    );
+    let theta: Vec<f64> = theta.iter().map(|&t| f64::from(t)).collect();
+    let _ = writeln!(o, "{}", theta_line(&theta));
     let summary = dir.join(SUMMARY_FILE);
     if let Ok(text) = std::fs::read_to_string(&summary) {
         let v: serde_json::Value =
@@ -141,14 +155,14 @@ pub fn describe(path: &Path) -> Result<String> {
     if !file.exists() && path.is_dir() {
         let ckpt = dir.join(CHECKPOINT_FILE);
         if ckpt.exists() {
-            if let Some((done, curve)) = dc_checkpoint_done(&ckpt) {
+            if let Some((done, lines)) = dc_checkpoint_done(&ckpt) {
                 let _ = writeln!(
                     o,
                     "{}: unfinished Diehl & Cook run, checkpoint {done}; run the same command again to resume",
                     dir.display()
                 );
-                if let Some(curve) = curve {
-                    let _ = writeln!(o, "{curve}");
+                for line in lines {
+                    let _ = writeln!(o, "{line}");
                 }
                 return Ok(o);
             }

@@ -116,7 +116,32 @@ impl CountWindow {
     }
 }
 
+/// How far above [`AdaptiveThreshold::theta_at_rest`] a neuron's θ still
+/// counts as at the resting edge, mV (see [`DcParams::resting_edge_neurons`]).
+pub const RESTING_EDGE_MARGIN_MV: f64 = 2.0;
+
 impl DcParams {
+    /// The θ at or below which an excitatory neuron is *at the resting
+    /// edge*: its threshold within [`RESTING_EDGE_MARGIN_MV`] of the resting
+    /// potential (9 mV with the original's values). A neuron that stops
+    /// winning sees its θ decay (τ_θ) until it fires again; during training
+    /// each spike raises θ by θ_plus, so such neurons sit at this edge
+    /// firing now and then, but with θ frozen they fire on every example and
+    /// their spikes drown the labelling and test responses (a 6,400-neuron
+    /// layer at θ_plus 0.1 mV: a third of the neurons at the edge, 13.8 %
+    /// on validation images after 88 % in its last training windows;
+    /// `results/grids/grid_dc6400_tune100k_b/`).
+    pub fn resting_edge_theta(&self) -> f64 {
+        self.theta.theta_at_rest(&self.exc) + RESTING_EDGE_MARGIN_MV
+    }
+
+    /// How many of the thresholds `theta` (mV) are at the resting edge
+    /// ([`resting_edge_theta`](Self::resting_edge_theta)).
+    pub fn resting_edge_neurons(&self, theta: &[f64]) -> usize {
+        let edge = self.resting_edge_theta();
+        theta.iter().filter(|&&t| t <= edge).count()
+    }
+
     /// The original code's values at `n_exc` neurons with its own rule.
     pub fn original(n_exc: usize) -> Self {
         DcParams {

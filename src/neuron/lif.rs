@@ -185,6 +185,15 @@ impl AdaptiveThreshold {
         timer_lockout: 5.0,
     };
 
+    /// The θ at which the threshold `v_thresh − offset + θ` of a neuron
+    /// with membrane `p` equals its resting potential `v_rest`, mV (7 mV
+    /// with the original's values: −65 + 52 + 20). Once θ stops growing
+    /// (the frozen phases), a neuron with θ below this fires with no input
+    /// at all, and one just above it on almost any input.
+    pub fn theta_at_rest(&self, p: &LifParams) -> f64 {
+        f64::from(p.v_rest) - f64::from(p.v_thresh) + self.offset
+    }
+
     /// As [`DC`](Self::DC) with the Brian 2 ports' timer, 0.1 ms/ms: a 50 ms
     /// lock-out after each spike.
     pub const BRIAN2_PORT: AdaptiveThreshold = AdaptiveThreshold {
