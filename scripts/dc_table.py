@@ -9,8 +9,9 @@ that define a row (rule, neurons, θ_plus, w_ie, τ_θ, integrator, count
 window, training examples, evaluation set) and prints one Markdown row per
 group: mean ± sample std over seeds of the vote's and the ridge readout's
 accuracy, with the spikes and showings per example, θ after training and
-the neurons at the resting edge (θ ≤ 9 mV; "—" in summaries written before
-that count existed).
+the neurons at the resting edge (θ ≤ 11 mV) with the share of the labelling
+spikes fired by the most active 1 % of neurons ("—" in summaries written
+before these existed).
 Standard library only.
 """
 
@@ -32,9 +33,9 @@ def mean_std(xs):
     return f"{statistics.mean(xs):.2f} ± {statistics.stdev(xs):.2f}"
 
 
-def edge(g):
-    xs = [s["theta_edge_neurons"] for s in g if "theta_edge_neurons" in s]
-    return f"{statistics.mean(xs):.0f}" if len(xs) == len(g) else "—"
+def edge(g, key, fmt):
+    xs = [s[key] for s in g if key in s]
+    return fmt.format(statistics.mean(xs)) if len(xs) == len(g) else "—"
 
 
 def main(dirs):
@@ -50,8 +51,8 @@ def main(dirs):
         groups.setdefault(tuple(s.get(k) for k in KEY), []).append(s)
     print("| rule | neurons | θ_plus (mV) | w_ie | τ_θ (ms) | integrator | count window | training | on | seeds "
           "| vote accuracy (%) | ridge accuracy (%) | spikes / example | showings / example "
-          "| θ mean / median / min / max (mV) | at the resting edge |")
-    print("| " + " | ".join(["---"] * 16) + " |")
+          "| θ mean / median / min / max (mV) | at the resting edge | top 1 % spike share |")
+    print("| " + " | ".join(["---"] * 17) + " |")
     for key, g in sorted(groups.items(), key=lambda kv: tuple(str(x) for x in kv[0])):
         seeds = sorted(s["seed"] for s in g)
         theta = " / ".join(f"{statistics.mean(s[k] for s in g):.1f}" for k in
@@ -60,7 +61,9 @@ def main(dirs):
               f"{mean_std([s['accuracy_percent'] for s in g])} | "
               f"{mean_std([s.get('ridge_accuracy_percent') for s in g])} | "
               f"{statistics.mean(s['spikes_per_example'] for s in g):.1f} | "
-              f"{statistics.mean(s['showings_per_example'] for s in g):.2f} | {theta} | {edge(g)} |")
+              f"{statistics.mean(s['showings_per_example'] for s in g):.2f} | {theta} | "
+              f"{edge(g, 'theta_edge_neurons', '{:.0f}')} | "
+              f"{edge(g, 'label_spike_share_top1pct', '{:.2f}')} |")
 
 
 if __name__ == "__main__":

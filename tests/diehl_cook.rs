@@ -502,13 +502,13 @@ fn nan_max(m: f32, d: f32) -> f32 {
 }
 
 /// The resting edge sits where the threshold `v_thresh − offset + θ` meets
-/// the resting potential, plus the 2 mV margin: with the paper's −52 mV,
-/// 20 mV offset and −65 mV rest, θ = −65 + 52 + 20 = 7 mV, edge 9 mV.
+/// the resting potential, plus the 4 mV margin: with the paper's −52 mV,
+/// 20 mV offset and −65 mV rest, θ = −65 + 52 + 20 = 7 mV, edge 11 mV.
 #[test]
 fn resting_edge_is_where_the_threshold_meets_rest_plus_the_margin() {
     let p = DcParams::original(4);
     assert_eq!(p.theta.theta_at_rest(&p.exc), 7.0);
-    assert_eq!(p.resting_edge_theta(), 9.0);
-    assert_eq!(p.resting_edge_neurons(&[6.0, 9.0, 9.000001, 20.0]), 2);
+    assert_eq!(p.resting_edge_theta(), 11.0);
+    assert_eq!(p.resting_edge_neurons(&[6.0, 11.0, 11.000001, 20.0]), 2);
     assert_eq!(p.resting_edge_neurons(&[]), 0);
 }

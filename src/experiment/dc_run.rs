@@ -126,11 +126,17 @@ pub struct DcSummary {
     pub theta_min_mv: f64,
     /// Largest θ after training, mV.
     pub theta_max_mv: f64,
-    /// Excitatory neurons at the resting edge after training: θ within 2 mV
-    /// of where the threshold meets the resting potential (θ ≤ 9 mV with
+    /// Excitatory neurons at the resting edge after training: θ within 4 mV
+    /// of where the threshold meets the resting potential (θ ≤ 11 mV with
     /// the original's values; [`DcParams::resting_edge_theta`](crate::network::diehl_cook::DcParams::resting_edge_theta)). Many of
     /// them flood the frozen phases with unselective spikes.
     pub theta_edge_neurons: usize,
+    /// The share of the labelling presentations' spikes that the most active
+    /// 1 % of the excitatory neurons fired (at least one neuron): about 0.01
+    /// when every neuron answers its own digits, near 1 when a few
+    /// unselective neurons (at the resting edge, or just above it) answer
+    /// every example and the vote has little left to read.
+    pub label_spike_share_top1pct: f64,
     /// Accuracy of the ridge readout (`crate::network::ridge`) on the test
     /// presentations, percent: the mean over the test repeats (`None` with
     /// too few labelling presentations to fit it).
@@ -576,6 +582,7 @@ pub fn run_dc(
         theta_min_mv: theta_min,
         theta_max_mv: theta_max,
         theta_edge_neurons: plan.params.resting_edge_neurons(&theta),
+        label_spike_share_top1pct: rates.top_share(n.div_ceil(100)),
         ridge_accuracy_percent: ridge_acc.map(|a| a.0),
         ridge_accuracy_std_percent: ridge_acc.map(|a| a.1),
         ridge_lambda: ridge.as_ref().map(|r| r.readout.lambda),

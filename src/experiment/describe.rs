@@ -19,8 +19,9 @@ use crate::record::h5::{get_1d, get_2d, get_scalar, get_str, open_file};
 
 /// The keys of a Diehl & Cook run's `summary.json` that `stdp inspect` shows
 /// (fields of [`DcSummary`](super::dc_run::DcSummary)).
-pub const INSPECT_SUMMARY_KEYS: [&str; 14] = [
+pub const INSPECT_SUMMARY_KEYS: [&str; 15] = [
     summary_key!(train_examples),
+    summary_key!(label_spike_share_top1pct),
     summary_key!(ridge_accuracy_percent),
     summary_key!(ridge_lambda),
     summary_key!(count_window),

@@ -25,7 +25,7 @@ const FINAL_TRAIN_ACCURACY: &str = "final_train_accuracy_percent";
 /// Metric columns of a Diehl & Cook run in a grid's table: keys of its
 /// `summary.json` (fields of [`DcSummary`](super::dc_run::DcSummary)) and
 /// `final_train_accuracy_percent`, the last point of the training curve.
-pub const METRICS: [&str; 15] = [
+pub const METRICS: [&str; 16] = [
     summary_key!(accuracy_percent),
     summary_key!(accuracy_std_percent),
     summary_key!(ridge_accuracy_percent),
@@ -37,6 +37,7 @@ pub const METRICS: [&str; 15] = [
     summary_key!(theta_mean_mv),
     summary_key!(theta_median_mv),
     summary_key!(theta_edge_neurons),
+    summary_key!(label_spike_share_top1pct),
     summary_key!(overshoot_steps),
     summary_key!(unassigned_neurons),
     summary_key!(ms_per_train_example),
@@ -44,11 +45,12 @@ pub const METRICS: [&str; 15] = [
 ];
 
 /// Metrics that may be null or absent in a summary (NaN in the table).
-const OPTIONAL_METRICS: [&str; 4] = [
+const OPTIONAL_METRICS: [&str; 5] = [
     summary_key!(ridge_accuracy_percent),
     summary_key!(ridge_accuracy_std_percent),
     summary_key!(theta_median_mv),
     summary_key!(theta_edge_neurons),
+    summary_key!(label_spike_share_top1pct),
 ];
 
 /// A validated Diehl & Cook experiment.

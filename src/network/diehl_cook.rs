@@ -118,12 +118,16 @@ impl CountWindow {
 
 /// How far above [`AdaptiveThreshold::theta_at_rest`] a neuron's θ still
 /// counts as at the resting edge, mV (see [`DcParams::resting_edge_neurons`]).
-pub const RESTING_EDGE_MARGIN_MV: f64 = 2.0;
+/// A judgement from runs, not a constant of the model: the neurons that
+/// answered every example in the collapsed frozen phases of 1,600- and
+/// 6,400-neuron layers sat at θ 7.7-10.2 mV, the lowest θ of a healthy
+/// 6,400-neuron layer was 11.4 mV (`results/grids/grid_dc6400_tune100k*/`).
+pub const RESTING_EDGE_MARGIN_MV: f64 = 4.0;
 
 impl DcParams {
     /// The θ at or below which an excitatory neuron is *at the resting
     /// edge*: its threshold within [`RESTING_EDGE_MARGIN_MV`] of the resting
-    /// potential (9 mV with the original's values). A neuron that stops
+    /// potential (11 mV with the original's values). A neuron that stops
     /// winning sees its θ decay (τ_θ) until it fires again; during training
     /// each spike raises θ by θ_plus, so such neurons sit at this edge
     /// firing now and then, but with θ frozen they fire on every example and

@@ -93,6 +93,20 @@ impl ClassRates {
             .collect()
     }
 
+    /// The share of all the spikes added that the `top` most active neurons
+    /// fired (0 when nothing fired): about `top / n` when every neuron
+    /// answers its own digits, near 1 when a few neurons answer every
+    /// example.
+    pub fn top_share(&self, top: usize) -> f64 {
+        let mut totals: Vec<f64> = self.sums.iter().map(|s| s.iter().sum()).collect();
+        let all: f64 = totals.iter().sum();
+        if all == 0.0 {
+            return 0.0;
+        }
+        totals.sort_by(|a, b| b.total_cmp(a));
+        totals.iter().take(top).sum::<f64>() / all
+    }
+
     /// Clears the sums.
     pub fn clear(&mut self) {
         self.sums.iter_mut().for_each(|s| *s = [0.0; CLASSES]);
@@ -187,6 +201,18 @@ pub fn accuracy(assignments: &[i8], counts: &[Vec<u32>], labels: &[u8]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn top_share_is_the_most_active_neurons_part_of_all_spikes() {
+        let mut r = ClassRates::new(4);
+        assert_eq!(r.top_share(1), 0.0, "nothing fired");
+        // Totals over both examples: 1, 8, 0, 3 spikes of 12.
+        r.add(&[1, 6, 0, 2], 0);
+        r.add(&[0, 2, 0, 1], 5);
+        assert_eq!(r.top_share(1), 8.0 / 12.0);
+        assert_eq!(r.top_share(2), 11.0 / 12.0);
+        assert_eq!(r.top_share(10), 1.0);
+    }
 
     #[test]
     fn neurons_take_the_class_they_fire_for_and_examples_follow() {
