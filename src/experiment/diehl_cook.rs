@@ -179,7 +179,19 @@ impl Experiment for DiehlCookMnist {
         let tests = plan.test_repeats * plan.test_examples;
         let total = plan.train_examples + plan.label_examples + tests;
         let text = match phase.frozen {
-            None => format!("train {done}/{}", plan.train_examples),
+            None => {
+                // What a long run's health shows before its frozen phases:
+                // the last training window and the neurons at the resting edge.
+                let mut t = format!("train {done}/{}", plan.train_examples);
+                if let Some((_, acc)) = phase.curve.last() {
+                    t += &format!(", last window {acc:.2} %");
+                }
+                if let Some(theta) = &phase.theta {
+                    let edge = plan.params.resting_edge_neurons(theta);
+                    t += &format!(", {edge} neurons at the resting edge");
+                }
+                t
+            }
             Some(_) if labelled < plan.label_examples => {
                 format!("label {labelled}/{}", plan.label_examples)
             }
