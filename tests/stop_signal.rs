@@ -11,6 +11,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use stdp_harness::experiment::ExperimentKind;
 use stdp_harness::interrupt::EXIT_INTERRUPTED;
 use stdp_harness::record::h5::{get_scalar, open_file};
 use support::grid::{assert_same_merge, smoke_grid, stdp_ok};
@@ -176,6 +177,24 @@ fn a_diehl_cook_run_stopped_while_training_and_testing_resumes_bitwise() {
     );
     assert!(!shown.contains("training finished"), "{shown}");
     assert!(shown.contains("neurons at the resting edge"), "{shown}");
+    // A grid's status line for such a point says the same, with the last
+    // training window once one is recorded.
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/diehl_cook_quick.toml");
+    let sets = [
+        "train_examples=200".to_string(),
+        "monitor_every=100".to_string(),
+    ];
+    let (line, fraction) = ExperimentKind::Dc
+        .load(&config, &sets)
+        .unwrap()
+        .checkpoint_progress(&ckpt)
+        .unwrap();
+    assert!(
+        line.starts_with("train ") && line.contains("/200"),
+        "{line}"
+    );
+    assert!(line.contains("neurons at the resting edge"), "{line}");
+    assert!(fraction > 0.0 && fraction < 1.0, "{fraction}");
     let code = start_and_signal(&args(&stopped), "USR1", &|| frozen() == Some(true), 0, 150);
     assert_eq!(code, EXIT_INTERRUPTED);
     assert_eq!(frozen(), Some(true), "stopped while labelling or testing");
