@@ -5,7 +5,7 @@
 //!
 //! The images are shown as the run's test phase shows them (blocks of
 //! `frozen_block` examples, the spike trains of example `k` of repeat `r`
-//! from the stream [`frozen_stream`]`(Test, r, k)`), every block starting
+//! from the stream [`frozen_stream`](crate::network::frozen::frozen_stream)`(Test, r, k)`), every block starting
 //! from the state training left the neurons in (the result file's
 //! [`POST_TRAINING_STATE`]): on the run's own test images, with its block
 //! size, `stdp eval` gives the run's own predictions exactly. Result files
@@ -27,7 +27,7 @@ use super::run_dir::{Header, mark_complete, write_header};
 use crate::data::mnist::{Split, load_sized};
 use crate::error::{Error, Result};
 use crate::network::diehl_cook::DiehlCook;
-use crate::network::frozen::{FrozenJob, FrozenPhase, frozen_round, frozen_stream};
+use crate::network::frozen::test_round;
 use crate::network::readout::{UNASSIGNED, classify};
 use crate::network::ridge::RidgeReadout;
 use crate::par::Threads;
@@ -164,12 +164,8 @@ pub fn respond(
     };
     let mut from = 0;
     while from < repeats * m {
-        let (blocks, to) = frozen_round(from, repeats * m, m, block, frozen_threads, |e| {
-            let k = e % m;
-            FrozenJob {
-                image: &images[k * px..(k + 1) * px],
-                stream: frozen_stream(FrozenPhase::Test, (e / m) as u32, k as u32),
-            }
+        let (blocks, to) = test_round(from, repeats, m, block, frozen_threads, |k| {
+            &images[k * px..(k + 1) * px]
         });
         let Some(shown) =
             trained

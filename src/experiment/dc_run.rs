@@ -23,7 +23,7 @@ use crate::data::mnist::{Mnist, Split, load_sized};
 use crate::error::{Error, Result};
 use crate::interrupt;
 use crate::network::diehl_cook::DiehlCook;
-use crate::network::frozen::{FrozenJob, FrozenPhase, frozen_round, frozen_stream};
+use crate::network::frozen::{FrozenJob, FrozenPhase, frozen_round, frozen_stream, test_round};
 use crate::network::readout::{CLASSES, UNASSIGNED, classify};
 use crate::network::ridge::fit_ridge;
 use crate::record::atomic::write_atomically;
@@ -346,8 +346,9 @@ fn label_phase(
     let start = plan.train_examples + pool - plan.label_examples % pool;
     while fz.labelled < plan.label_examples {
         let from = fz.labelled;
-        let (end, period) = (plan.label_examples, plan.label_examples);
-        let (blocks, to) = frozen_round(from, end, period, block, threads, |k| FrozenJob {
+        // One phase of `label_examples` presentations: no repeat to cut at.
+        let n = plan.label_examples;
+        let (blocks, to) = frozen_round(from, n, n, block, threads, |k| FrozenJob {
             image: train.image((start + k) % pool),
             stream: frozen_stream(FrozenPhase::Label, 0, k as u32),
         });
@@ -389,9 +390,8 @@ fn test_phase(
     let stop = || interrupt::requested();
     while fz.tested < repeats * m {
         let from = fz.tested;
-        let (blocks, to) = frozen_round(from, repeats * m, m, block, threads, |e| FrozenJob {
-            image: eval_set.image(eval_start + e % m),
-            stream: frozen_stream(FrozenPhase::Test, (e / m) as u32, (e % m) as u32),
+        let (blocks, to) = test_round(from, repeats, m, block, threads, |k| {
+            eval_set.image(eval_start + k)
         });
         let shown =
             net.present_frozen_blocks(&blocks, threads, &stop, &|k| progress(Phase::Test, k))?;

@@ -76,6 +76,25 @@ pub fn frozen_round<'a>(
     (blocks, to)
 }
 
+/// A [`frozen_round`] of the test phase: `repeats` showings of `m` images,
+/// presentation `e` being image `e % m` (`image(k)` its pixels) of repeat
+/// `e / m`, each with its [`frozen_stream`]. The run's test phase and
+/// `stdp eval` cut their presentations here, so that the second
+/// reproduces the first.
+pub fn test_round<'a>(
+    from: usize,
+    repeats: usize,
+    m: usize,
+    block: usize,
+    threads: usize,
+    image: impl Fn(usize) -> &'a [u8],
+) -> (Vec<Vec<FrozenJob<'a>>>, usize) {
+    frozen_round(from, repeats * m, m, block, threads, |e| FrozenJob {
+        image: image(e % m),
+        stream: frozen_stream(FrozenPhase::Test, (e / m) as u32, (e % m) as u32),
+    })
+}
+
 /// What one thread did: (block index, its presentations, its counters).
 type Done = Vec<(usize, Vec<Presentation>, DcStats)>;
 
