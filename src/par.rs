@@ -59,6 +59,17 @@ impl Threads {
         };
         (train, self.0)
     }
+
+    /// The count shared by `jobs` jobs run side by side (grid points): one
+    /// worker per job up to the count, the threads dealt out evenly (the
+    /// first workers one more when the count does not divide). At least
+    /// one worker, so that zero jobs still get one to report them.
+    pub fn share(self, jobs: usize) -> Vec<usize> {
+        let workers = self.0.min(jobs).max(1);
+        (0..workers)
+            .map(|i| self.0 / workers + usize::from(i < self.0 % workers))
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -72,5 +83,20 @@ mod tests {
         let t = Threads::from_flag(Some(2)).unwrap();
         assert_eq!(t.diehl_cook(1600), (1, 2));
         assert_eq!(t.diehl_cook(6400), (2, 2));
+    }
+
+    #[test]
+    fn shares_give_every_thread_to_the_jobs_and_never_more_workers_than_jobs() {
+        for n in 1..=9 {
+            for jobs in 0..=12 {
+                let s = Threads::new(n).share(jobs);
+                assert_eq!(s.iter().sum::<usize>(), n, "{n} threads, {jobs} jobs");
+                assert_eq!(s.len(), n.min(jobs).max(1), "{n} threads, {jobs} jobs");
+                let (lo, hi) = (s.iter().min().unwrap(), s.iter().max().unwrap());
+                assert!(*lo >= 1 && hi - lo <= 1, "{n} threads, {jobs} jobs: {s:?}");
+            }
+        }
+        assert_eq!(Threads::new(2).share(1), vec![2]);
+        assert_eq!(Threads::new(5).share(2), vec![3, 2]);
     }
 }

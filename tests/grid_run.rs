@@ -300,6 +300,39 @@ fn diehl_cook_grids_merge_accuracy_and_weights_per_point() {
 }
 
 #[test]
+fn a_shard_with_fewer_points_left_than_threads_gives_each_point_several() {
+    let d = tempfile::tempdir().unwrap();
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/diehl_cook_quick.toml");
+    let g = d.path().join("dc.toml");
+    std::fs::write(
+        &g,
+        format!(
+            "base = {base:?}\n[fixed]\nn_exc = 10\ntrain_examples = 20\nlabel_examples = 20\n\
+             test_examples = 20\nmonitor_every = 10\n[axes]\nseed = [0, 1]\n"
+        ),
+    )
+    .unwrap();
+    let (g, out) = (g.to_str().unwrap(), d.path().join("out"));
+    let o = out.to_str().unwrap();
+    let first = stdp_ok(&["grid", g, "--out", o, "--shard", "0/2", "--threads", "1"]);
+    assert!(first.contains("1 at a time, threads 1,"), "{first}");
+    // Shard 0 is complete: the whole grid has one point left for two threads.
+    let rest = stdp_ok(&["grid", g, "--out", o, "--threads", "2"]);
+    assert!(rest.contains("1 at a time, threads 2,"), "{rest}");
+    let mut frozen: Vec<u64> = points_with(&out, "summary.json")
+        .iter()
+        .map(|dir| {
+            let s: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap())
+                    .unwrap();
+            s["frozen_threads"].as_u64().unwrap()
+        })
+        .collect();
+    frozen.sort();
+    assert_eq!(frozen, vec![1, 2]);
+}
+
+#[test]
 fn bad_grids_fail_before_anything_runs_naming_the_key() {
     let d = tempfile::tempdir().unwrap();
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/smoke.toml");

@@ -1,6 +1,9 @@
 //! Running one shard of a grid: each point into its own run directory
-//! (`<out>/points/<id>`), points in parallel on `threads` workers, one thread
-//! each. A point whose `result.h5` is complete is skipped; one with a
+//! (`<out>/points/<id>`), points in parallel, the threads shared among them
+//! ([`Threads::share`]: one worker per point still to run, up to the thread
+//! count, so that a shard with fewer points than threads gives each point
+//! several; the split is decided when the shard starts, and results do not
+//! depend on it). A point whose `result.h5` is complete is skipped; one with a
 //! checkpoint resumes from it; a failed point is reported and the others go
 //! on. Every record is written atomically by the experiment's own runner, so
 //! a killed shard, run again, finishes only what is missing.
@@ -17,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::experiment::RunContext;
 use crate::experiment::run_dir::{RESULT_FILE, is_complete};
 use crate::interrupt;
+use crate::par::Threads;
 use crate::record::atomic::write_atomically;
 
 /// How to run a shard.
@@ -26,7 +30,8 @@ pub struct GridRunOptions {
     pub out: PathBuf,
     /// Which shard.
     pub shard: Shard,
-    /// Points run at once.
+    /// Threads for the shard: `min(threads, points still to run)` points
+    /// run at once, the threads dealt out among them ([`Threads::share`]).
     pub threads: usize,
     /// MNIST directory (Diehl & Cook grids).
     pub mnist_dir: PathBuf,
@@ -90,7 +95,7 @@ pub struct ShardSummary {
     pub seconds: f64,
 }
 
-fn run_point(p: &PlannedPoint, opts: &GridRunOptions) -> Result<PointOutcome> {
+fn run_point(p: &PlannedPoint, opts: &GridRunOptions, threads: usize) -> Result<PointOutcome> {
     let dir = point_dir(&opts.out, &p.id);
     if is_complete(&dir) {
         return Ok(PointOutcome::Skipped);
@@ -118,8 +123,8 @@ fn run_point(p: &PlannedPoint, opts: &GridRunOptions) -> Result<PointOutcome> {
         &RunContext {
             out: dir,
             force: false,
-            // One point per thread: each run on its own thread.
-            threads: 1,
+            // This worker's share of the shard's threads.
+            threads,
             mnist_dir: opts.mnist_dir.clone(),
             command: opts.command.clone(),
         },
@@ -146,6 +151,16 @@ pub fn default_out(grid_file: &Path) -> PathBuf {
         .file_stem()
         .map_or_else(|| "grid".into(), |s| s.to_string_lossy().into_owned());
     Path::new("runs").join(stem)
+}
+
+/// The threads of each worker of `opts.shard`: one worker per point not
+/// yet complete, up to `opts.threads`, sharing them ([`Threads::share`]).
+pub fn worker_threads(grid: &PlannedGrid, opts: &GridRunOptions) -> Vec<usize> {
+    let pending = points_of(&grid.points, opts.shard)
+        .iter()
+        .filter(|p| !is_complete(&point_dir(&opts.out, &p.id)))
+        .count();
+    Threads::new(opts.threads).share(pending)
 }
 
 /// Checks what the points read besides their configs (e.g. MNIST under
@@ -195,11 +210,13 @@ pub fn run_shard(
         points: mine.len(),
         ..ShardSummary::default()
     });
+    let workers = worker_threads(grid, opts);
     let t0 = Instant::now();
     crate::blas::set_num_threads(1);
     std::thread::scope(|s| {
-        for _ in 0..opts.threads.clamp(1, mine.len().max(1)) {
-            s.spawn(|| {
+        for &threads in &workers {
+            let (next, summary, mine) = (&next, &summary, &mine);
+            s.spawn(move || {
                 loop {
                     if interrupt::requested() {
                         break;
@@ -210,7 +227,7 @@ pub fn run_shard(
                         point: p,
                         outcome: None,
                     });
-                    let outcome = match run_point(p, opts) {
+                    let outcome = match run_point(p, opts, threads) {
                         Ok(o) => o,
                         Err(Error::Interrupted { .. }) => PointOutcome::Interrupted,
                         Err(e) => {

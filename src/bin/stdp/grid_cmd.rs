@@ -11,7 +11,9 @@ use stdp_harness::grid::manifest::{Manifest, write_manifest};
 use stdp_harness::grid::merge::{merge as merge_grid, missing_points};
 use stdp_harness::grid::point::PlannedGrid;
 use stdp_harness::grid::report::{ReportOptions, report as report_grid};
-use stdp_harness::grid::runner::{GridRunOptions, PointOutcome, default_out, preflight, run_shard};
+use stdp_harness::grid::runner::{
+    GridRunOptions, PointOutcome, default_out, preflight, run_shard, worker_threads,
+};
 use stdp_harness::grid::shard::{Shard, assign};
 use stdp_harness::grid::slurm::{
     SlurmJob, SlurmOptions, array_spec, default_grace, fit_grace, sbatch_script,
@@ -114,10 +116,17 @@ pub fn run_grid(
             bar.println(line);
         }
     };
+    let workers = worker_threads(&g, &opts);
     say(format!(
-        "{}: shard {shard}: {in_shard} of {} points, {threads} at a time, into {}",
+        "{}: shard {shard}: {in_shard} of {} points, {} at a time, threads {}, into {}",
         grid.display(),
         g.points.len(),
+        workers.len(),
+        workers
+            .iter()
+            .map(|t| t.to_string())
+            .collect::<Vec<_>>()
+            .join("+"),
         out.display()
     ));
     let summary = run_shard(&g, &opts, &|ev| {

@@ -118,7 +118,7 @@ enum Command {
         /// Run shard I of N (0-based) [default: SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, else all].
         #[arg(long, value_name = "I/N")]
         shard: Option<String>,
-        /// Points run at once [default: all cores].
+        /// Threads [default: all cores]: one point per thread at once, or fewer points still to run sharing them.
         #[arg(long)]
         threads: Option<usize>,
         /// MNIST directory for Diehl & Cook grids [default: the bundled data/mnist].
