@@ -333,6 +333,39 @@ fn a_shard_with_fewer_points_left_than_threads_gives_each_point_several() {
 }
 
 #[test]
+fn a_grid_of_long_points_reports_progress_in_examples_with_an_eta_before_any_point_ends() {
+    let d = tempfile::tempdir().unwrap();
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/diehl_cook_quick.toml");
+    let g = d.path().join("dc.toml");
+    // One point of 1,700 examples: a few seconds, several progress lines.
+    std::fs::write(
+        &g,
+        format!(
+            "base = {base:?}\n[fixed]\nn_exc = 10\ntrain_examples = 1500\nlabel_examples = 100\n\
+             test_examples = 100\nmonitor_every = 500\n"
+        ),
+    )
+    .unwrap();
+    let out = d.path().join("out");
+    let (g, o) = (g.to_str().unwrap(), out.to_str().unwrap());
+    let r = stdp_env(
+        &["grid", g, "--out", o, "--threads", "1"],
+        &[("STDP_PROGRESS_SECS", "1")],
+    );
+    let log = String::from_utf8_lossy(&r.stderr);
+    assert!(r.status.success(), "{}", text(&r));
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("/1700 examples ("))
+        .collect();
+    assert!(!lines.is_empty(), "no progress line in examples:\n{log}");
+    assert!(
+        lines.iter().any(|l| l.contains("examples/s, ETA ")),
+        "no rate and ETA while the point ran:\n{log}"
+    );
+}
+
+#[test]
 fn bad_grids_fail_before_anything_runs_naming_the_key() {
     let d = tempfile::tempdir().unwrap();
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/smoke.toml");

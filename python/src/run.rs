@@ -12,7 +12,9 @@ use stdp_harness::Error;
 use stdp_harness::experiment::dc_run::default_mnist_dir;
 use stdp_harness::experiment::{ExperimentKind, Progress, RunContext};
 use stdp_harness::grid::load_planned_grid;
-use stdp_harness::grid::runner::{GridRunOptions, PointOutcome, default_out, preflight, run_shard};
+use stdp_harness::grid::runner::{
+    GridRunOptions, PointEvent, PointOutcome, default_out, preflight, run_shard,
+};
 use stdp_harness::grid::shard::{Shard, points_of};
 use stdp_harness::par::Threads;
 
@@ -139,15 +141,28 @@ pub fn grid<'py>(
     // Fail before any point runs when what they read is not there.
     preflight(&g, &opts).py()?;
     let label = grid_file.display().to_string();
-    let in_shard = points_of(&g.points, shard).len() as u64;
-    let mut watch = Watch::new(label.clone(), in_shard, "points", quiet);
+    // Counted in the points' units of work (examples, steps), so that a
+    // few long points show a rate and an ETA before the first one ends.
+    let mine = points_of(&g.points, shard);
+    let work: u64 = mine.iter().map(|p| p.experiment.work().0).sum();
+    let unit = mine.first().map_or("points", |p| p.experiment.work().1);
+    let mut watch = Watch::new(label.clone(), work, unit, quiet);
     // The shard runner sets BLAS to one thread (points run side by side);
     // the rest of the Python session keeps what it had.
     let blas_threads = stdp_harness::blas::num_threads();
     let (summary, _ctrl_c) = py.detach(|| {
         let r = run_shard(&g, &opts, &|ev| {
-            let Some(outcome) = ev.outcome else { return };
-            watch.advanced("", 1);
+            let (p, outcome) = match ev {
+                PointEvent::Started(_) => return,
+                PointEvent::Progress(_, Progress::Resumed(k)) => return watch.resumed(k),
+                PointEvent::Progress(_, Progress::Advanced { units, .. }) => {
+                    return watch.advanced("", units);
+                }
+                PointEvent::Ended(p, outcome) => (p, outcome),
+            };
+            if matches!(outcome, PointOutcome::Skipped) {
+                watch.already_done(p.experiment.work().0);
+            }
             if !quiet {
                 let what = match outcome {
                     PointOutcome::Skipped => "already complete".to_string(),
@@ -159,10 +174,7 @@ pub fn grid<'py>(
                     PointOutcome::Failed(m) => format!("FAILED: {m}"),
                     PointOutcome::Interrupted => "stopped on request, state saved".into(),
                 };
-                say(
-                    &label,
-                    &format!("point {} ({}): {what}", ev.point.index, ev.point.id),
-                );
+                say(&label, &format!("point {} ({}): {what}", p.index, p.id));
             }
         });
         (r, watch.stop())

@@ -81,10 +81,16 @@ impl Watch {
         }
     }
 
-    /// `k` units restored from a checkpoint.
-    pub fn resumed(&self, k: u64) {
+    /// `k` units done before this call started (found complete): counted
+    /// in the position, not in the rate, without a line.
+    pub fn already_done(&self, k: u64) {
         self.state.resumed.fetch_add(k, Ordering::Relaxed);
         self.state.done.fetch_add(k, Ordering::Relaxed);
+    }
+
+    /// `k` units restored from a checkpoint.
+    pub fn resumed(&self, k: u64) {
+        self.already_done(k);
         if k > 0 && !self.state.quiet {
             say(
                 &self.state.label,

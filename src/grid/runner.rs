@@ -17,8 +17,8 @@ use super::manifest::{Manifest, point_dir, write_manifest};
 use super::point::{PlannedGrid, PlannedPoint};
 use super::shard::{Shard, points_of};
 use crate::error::{Error, Result};
-use crate::experiment::RunContext;
 use crate::experiment::run_dir::{RESULT_FILE, is_complete};
+use crate::experiment::{Progress, RunContext};
 use crate::interrupt;
 use crate::par::Threads;
 use crate::record::atomic::write_atomically;
@@ -70,11 +70,14 @@ pub enum PointOutcome {
 
 /// A point event reported while a shard runs.
 #[derive(Clone, Debug)]
-pub struct PointEvent<'a> {
-    /// The point.
-    pub point: &'a PlannedPoint,
-    /// `None` when it starts, its outcome when it ends.
-    pub outcome: Option<&'a PointOutcome>,
+pub enum PointEvent<'a> {
+    /// The point is taken up by a worker (complete or not).
+    Started(&'a PlannedPoint),
+    /// The point's run reports progress in units of its
+    /// [`crate::experiment::Experiment::work`].
+    Progress(&'a PlannedPoint, Progress),
+    /// The point ended so.
+    Ended(&'a PlannedPoint, &'a PointOutcome),
 }
 
 /// The outcome of a shard.
@@ -95,7 +98,12 @@ pub struct ShardSummary {
     pub seconds: f64,
 }
 
-fn run_point(p: &PlannedPoint, opts: &GridRunOptions, threads: usize) -> Result<PointOutcome> {
+fn run_point(
+    p: &PlannedPoint,
+    opts: &GridRunOptions,
+    threads: usize,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<PointOutcome> {
     let dir = point_dir(&opts.out, &p.id);
     if is_complete(&dir) {
         return Ok(PointOutcome::Skipped);
@@ -128,7 +136,7 @@ fn run_point(p: &PlannedPoint, opts: &GridRunOptions, threads: usize) -> Result<
             mnist_dir: opts.mnist_dir.clone(),
             command: opts.command.clone(),
         },
-        &|_| {},
+        progress,
     )?;
     let (resumed, headline) = (done.resumed, done.headline);
     let seconds = t0.elapsed().as_secs_f64();
@@ -195,7 +203,8 @@ fn record_failure(opts: &GridRunOptions, p: &PlannedPoint, message: &str) {
 }
 
 /// Runs the points of `opts.shard` (writing the manifest first);
-/// `report` is called from worker threads as points start and end.
+/// `report` is called from worker threads as points start, progress and
+/// end.
 pub fn run_shard(
     grid: &PlannedGrid,
     opts: &GridRunOptions,
@@ -223,11 +232,10 @@ pub fn run_shard(
                     }
                     let k = next.fetch_add(1, Ordering::Relaxed);
                     let Some(p) = mine.get(k) else { break };
-                    report(PointEvent {
-                        point: p,
-                        outcome: None,
-                    });
-                    let outcome = match run_point(p, opts, threads) {
+                    report(PointEvent::Started(p));
+                    let outcome = match run_point(p, opts, threads, &|k| {
+                        report(PointEvent::Progress(p, k))
+                    }) {
                         Ok(o) => o,
                         Err(Error::Interrupted { .. }) => PointOutcome::Interrupted,
                         Err(e) => {
@@ -247,10 +255,7 @@ pub fn run_shard(
                             PointOutcome::Interrupted => sum.interrupted += 1,
                         }
                     }
-                    report(PointEvent {
-                        point: p,
-                        outcome: Some(&outcome),
-                    });
+                    report(PointEvent::Ended(p, &outcome));
                 }
             });
         }

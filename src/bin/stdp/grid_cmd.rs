@@ -5,6 +5,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, bail};
+use stdp_harness::experiment::Progress as RunProgress;
 use stdp_harness::experiment::dc_run::default_mnist_dir;
 use stdp_harness::grid::load_planned_grid;
 use stdp_harness::grid::manifest::{Manifest, write_manifest};
@@ -12,7 +13,7 @@ use stdp_harness::grid::merge::{merge as merge_grid, missing_points};
 use stdp_harness::grid::point::PlannedGrid;
 use stdp_harness::grid::report::{ReportOptions, report as report_grid};
 use stdp_harness::grid::runner::{
-    GridRunOptions, PointOutcome, default_out, preflight, run_shard, worker_threads,
+    GridRunOptions, PointEvent, PointOutcome, default_out, preflight, run_shard, worker_threads,
 };
 use stdp_harness::grid::shard::{Shard, assign};
 use stdp_harness::grid::slurm::{
@@ -104,8 +105,14 @@ pub fn run_grid(
     };
     // Fail before any point runs when what they read is not there.
     preflight(&g, &opts)?;
-    let in_shard = stdp_harness::grid::shard::points_of(&g.points, shard).len();
-    let progress = Progress::new(in_shard as u64, quiet, "points");
+    let mine = stdp_harness::grid::shard::points_of(&g.points, shard);
+    let in_shard = mine.len();
+    // The bar counts the points' units of work (examples, steps), so that
+    // a shard of a few long points has a rate and an ETA long before the
+    // first point ends; a grid has one base experiment, hence one unit.
+    let work: u64 = mine.iter().map(|p| p.experiment.work().0).sum();
+    let unit = mine.first().map_or("points", |p| p.experiment.work().1);
+    let progress = Progress::new(work, quiet, unit);
     let bar = progress.bar();
     bar.set_message(format!("{shard}"));
     let finished = AtomicUsize::new(0);
@@ -130,9 +137,13 @@ pub fn run_grid(
         out.display()
     ));
     let summary = run_shard(&g, &opts, &|ev| {
-        let p = ev.point;
-        let Some(outcome) = ev.outcome else {
-            return;
+        let (p, outcome) = match ev {
+            PointEvent::Started(_) => return,
+            PointEvent::Progress(_, RunProgress::Resumed(k)) => return progress.resumed(k),
+            PointEvent::Progress(_, RunProgress::Advanced { units, .. }) => {
+                return progress.inc(units);
+            }
+            PointEvent::Ended(p, outcome) => (p, outcome),
         };
         let k = finished.fetch_add(1, Ordering::Relaxed) + 1;
         let what = match outcome {
@@ -159,9 +170,7 @@ pub fn run_grid(
             sets_text(&p.point)
         ));
         if matches!(outcome, PointOutcome::Skipped) {
-            progress.resumed(1);
-        } else {
-            progress.inc(1);
+            progress.resumed(p.experiment.work().0);
         }
     })?;
     bar.finish_and_clear();
