@@ -264,19 +264,28 @@ fn a_grid_killed_with_minus_nine_finishes_only_what_is_missing() {
     assert_same_merge(&killed, &reference);
 }
 
+/// A grid over `experiments/diehl_cook_quick.toml` at 10 neurons in
+/// `dir/dc.toml`; `body` is the rest of `[fixed]` and the axes.
+fn tiny_dc_grid(dir: &Path, body: &str) -> std::path::PathBuf {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/diehl_cook_quick.toml");
+    let g = dir.join("dc.toml");
+    std::fs::write(&g, format!("base = {base:?}\n[fixed]\nn_exc = 10\n{body}")).unwrap();
+    g
+}
+
+/// A point directory's `summary.json`.
+fn summary(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
+}
+
 #[test]
 fn diehl_cook_grids_merge_accuracy_and_weights_per_point() {
     let d = tempfile::tempdir().unwrap();
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/diehl_cook_quick.toml");
-    let g = d.path().join("dc.toml");
-    std::fs::write(
-        &g,
-        format!(
-            "base = {base:?}\n[fixed]\nn_exc = 10\ntrain_examples = 30\nlabel_examples = 20\n\
-             test_examples = 20\nmonitor_every = 10\n[axes]\nrule = [\"dc_original\", \"exp_stdp\"]\n"
-        ),
-    )
-    .unwrap();
+    let g = tiny_dc_grid(
+        d.path(),
+        "train_examples = 30\nlabel_examples = 20\ntest_examples = 20\nmonitor_every = 10\n\
+         [axes]\nrule = [\"dc_original\", \"exp_stdp\"]\n",
+    );
     let out = d.path().join("out");
     stdp_ok(&["grid", g.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     stdp_ok(&["merge", out.to_str().unwrap()]);
@@ -287,9 +296,7 @@ fn diehl_cook_grids_merge_accuracy_and_weights_per_point() {
     let ids = t.column("id").unwrap().str().unwrap().clone();
     for i in 0..2 {
         let dir = out.join("points").join(ids.get(i).unwrap());
-        let s: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap())
-                .unwrap();
+        let s = summary(&dir);
         assert_eq!(s["rule"].as_str(), rules.get(i));
         assert_eq!(s["accuracy_percent"].as_f64(), acc.get(i));
     }
@@ -302,16 +309,11 @@ fn diehl_cook_grids_merge_accuracy_and_weights_per_point() {
 #[test]
 fn a_shard_with_fewer_points_left_than_threads_gives_each_point_several() {
     let d = tempfile::tempdir().unwrap();
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/diehl_cook_quick.toml");
-    let g = d.path().join("dc.toml");
-    std::fs::write(
-        &g,
-        format!(
-            "base = {base:?}\n[fixed]\nn_exc = 10\ntrain_examples = 20\nlabel_examples = 20\n\
-             test_examples = 20\nmonitor_every = 10\n[axes]\nseed = [0, 1]\n"
-        ),
-    )
-    .unwrap();
+    let g = tiny_dc_grid(
+        d.path(),
+        "train_examples = 20\nlabel_examples = 20\ntest_examples = 20\nmonitor_every = 10\n\
+         [axes]\nseed = [0, 1]\n",
+    );
     let (g, out) = (g.to_str().unwrap(), d.path().join("out"));
     let o = out.to_str().unwrap();
     let first = stdp_ok(&["grid", g, "--out", o, "--shard", "0/2", "--threads", "1"]);
@@ -321,12 +323,7 @@ fn a_shard_with_fewer_points_left_than_threads_gives_each_point_several() {
     assert!(rest.contains("1 at a time, threads 2,"), "{rest}");
     let mut frozen: Vec<u64> = points_with(&out, "summary.json")
         .iter()
-        .map(|dir| {
-            let s: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap())
-                    .unwrap();
-            s["frozen_threads"].as_u64().unwrap()
-        })
+        .map(|dir| summary(dir)["frozen_threads"].as_u64().unwrap())
         .collect();
     frozen.sort();
     assert_eq!(frozen, vec![1, 2]);
@@ -335,17 +332,11 @@ fn a_shard_with_fewer_points_left_than_threads_gives_each_point_several() {
 #[test]
 fn a_grid_of_long_points_reports_progress_in_examples_with_an_eta_before_any_point_ends() {
     let d = tempfile::tempdir().unwrap();
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/diehl_cook_quick.toml");
-    let g = d.path().join("dc.toml");
     // One point of 1,700 examples: a few seconds, several progress lines.
-    std::fs::write(
-        &g,
-        format!(
-            "base = {base:?}\n[fixed]\nn_exc = 10\ntrain_examples = 1500\nlabel_examples = 100\n\
-             test_examples = 100\nmonitor_every = 500\n"
-        ),
-    )
-    .unwrap();
+    let g = tiny_dc_grid(
+        d.path(),
+        "train_examples = 1500\nlabel_examples = 100\ntest_examples = 100\nmonitor_every = 500\n",
+    );
     let out = d.path().join("out");
     let (g, o) = (g.to_str().unwrap(), out.to_str().unwrap());
     let r = stdp_env(
