@@ -114,7 +114,7 @@ pub fn run_grid(
     let unit = mine.first().map_or("points", |p| p.experiment.work().1);
     let progress = Progress::new(work, quiet, unit);
     let bar = progress.bar();
-    bar.set_message(format!("{shard}"));
+    bar.set_message(format!("shard {shard}"));
     let finished = AtomicUsize::new(0);
     let say = |line: String| {
         if bar.is_hidden() {
