@@ -162,6 +162,41 @@ fn shard_specs_are_checked() {
 }
 
 #[test]
+fn a_shard_plan_sums_its_points_work_and_shares_the_threads_among_them() {
+    use stdp_harness::grid::runner::{GridRunOptions, ShardPlan};
+    use stdp_harness::grid::shard::Shard;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let g =
+        stdp_harness::grid::load_planned_grid(&root.join("experiments/grid_smoke.toml")).unwrap();
+    // Every point of grid_smoke is a synapse batch of smoke.toml's steps
+    // on each of its instances (the grid varies neither).
+    let base: toml::Table = std::fs::read_to_string(root.join("experiments/smoke.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let steps = base["steps"].as_integer().unwrap() as u64;
+    let instances = base["instances"].as_integer().unwrap() as u64;
+    let d = tempfile::tempdir().unwrap();
+    let opts = |shard: Shard, threads: usize| GridRunOptions {
+        out: d.path().to_path_buf(),
+        shard,
+        threads,
+        mnist_dir: d.path().to_path_buf(),
+        command: String::new(),
+        retry_failed: false,
+    };
+    let whole = ShardPlan::of(&g, &opts(Shard::ALL, 2));
+    assert_eq!(whole.points, 11);
+    assert_eq!(whole.work, 11 * steps * instances);
+    assert_eq!(whole.unit, "steps");
+    assert_eq!(whole.workers, vec![1, 1], "11 points on 2 threads");
+    // A shard of one point gets every thread.
+    let one = ShardPlan::of(&g, &opts(Shard::new(0, 11).unwrap(), 3));
+    assert_eq!((one.points, one.work), (1, steps * instances));
+    assert_eq!(one.workers, vec![3]);
+}
+
+#[test]
 fn sbatch_scripts_fix_the_shard_count_and_quote_paths() {
     use stdp_harness::grid::slurm::{SlurmJob, SlurmOptions, array_spec, sbatch_script};
     let job = SlurmJob {

@@ -13,9 +13,9 @@ use stdp_harness::experiment::dc_run::default_mnist_dir;
 use stdp_harness::experiment::{ExperimentKind, Progress, RunContext};
 use stdp_harness::grid::load_planned_grid;
 use stdp_harness::grid::runner::{
-    GridRunOptions, PointEvent, PointOutcome, default_out, preflight, run_shard,
+    GridRunOptions, PointEvent, PointOutcome, ShardPlan, default_out, preflight, run_shard,
 };
-use stdp_harness::grid::shard::{Shard, points_of};
+use stdp_harness::grid::shard::Shard;
 use stdp_harness::par::Threads;
 
 use crate::config::{config_file, sets};
@@ -143,15 +143,13 @@ pub fn grid<'py>(
     let label = grid_file.display().to_string();
     // Counted in the points' units of work (examples, steps), so that a
     // few long points show a rate and an ETA before the first one ends.
-    let mine = points_of(&g.points, shard);
-    let work: u64 = mine.iter().map(|p| p.experiment.work().0).sum();
-    let unit = mine.first().map_or("points", |p| p.experiment.work().1);
-    let mut watch = Watch::new(label.clone(), work, unit, quiet);
+    let plan = ShardPlan::of(&g, &opts);
+    let mut watch = Watch::new(label.clone(), plan.work, plan.unit, quiet);
     // The shard runner sets BLAS to one thread (points run side by side);
     // the rest of the Python session keeps what it had.
     let blas_threads = stdp_harness::blas::num_threads();
     let (summary, _ctrl_c) = py.detach(|| {
-        let r = run_shard(&g, &opts, &|ev| {
+        let r = run_shard(&g, &opts, &plan, &|ev| {
             let (p, outcome) = match ev {
                 PointEvent::Started(_) => return,
                 PointEvent::Progress(_, Progress::Resumed(k)) => return watch.resumed(k),

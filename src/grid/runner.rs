@@ -161,14 +161,40 @@ pub fn default_out(grid_file: &Path) -> PathBuf {
     Path::new("runs").join(stem)
 }
 
-/// The threads of each worker of `opts.shard`: one worker per point not
-/// yet complete, up to `opts.threads`, sharing them ([`Threads::share`]).
-pub fn worker_threads(grid: &PlannedGrid, opts: &GridRunOptions) -> Vec<usize> {
-    let pending = points_of(&grid.points, opts.shard)
-        .iter()
-        .filter(|p| !is_complete(&point_dir(&opts.out, &p.id)))
-        .count();
-    Threads::new(opts.threads).share(pending)
+/// What a shard will run, decided once before it starts: the caller shows
+/// it (start line, progress bar) and [`run_shard`] follows it, so the two
+/// cannot disagree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShardPlan {
+    /// Points in the shard, complete ones included.
+    pub points: usize,
+    /// The threads of each worker: one worker per point not yet complete,
+    /// up to `opts.threads`, sharing them ([`Threads::share`]).
+    pub workers: Vec<usize>,
+    /// The shard's work: the sum of its points'
+    /// [`crate::experiment::Experiment::work`], complete ones included.
+    pub work: u64,
+    /// The unit of `work` ("examples", "steps"): a grid has one base
+    /// experiment, hence one unit; "points" for an empty shard.
+    pub unit: &'static str,
+}
+
+impl ShardPlan {
+    /// The plan of `opts.shard` of `grid`, given which points under
+    /// `opts.out` are already complete.
+    pub fn of(grid: &PlannedGrid, opts: &GridRunOptions) -> Self {
+        let mine = points_of(&grid.points, opts.shard);
+        let pending = mine
+            .iter()
+            .filter(|p| !is_complete(&point_dir(&opts.out, &p.id)))
+            .count();
+        ShardPlan {
+            points: mine.len(),
+            workers: Threads::new(opts.threads).share(pending),
+            work: mine.iter().map(|p| p.experiment.work().0).sum(),
+            unit: mine.first().map_or("points", |p| p.experiment.work().1),
+        }
+    }
 }
 
 /// Checks what the points read besides their configs (e.g. MNIST under
@@ -202,12 +228,13 @@ fn record_failure(opts: &GridRunOptions, p: &PlannedPoint, message: &str) {
         });
 }
 
-/// Runs the points of `opts.shard` (writing the manifest first);
-/// `report` is called from worker threads as points start, progress and
-/// end.
+/// Runs the points of `opts.shard` with the workers of `plan` (from
+/// [`ShardPlan::of`]), writing the manifest first; `report` is called from
+/// worker threads as points start, progress and end.
 pub fn run_shard(
     grid: &PlannedGrid,
     opts: &GridRunOptions,
+    plan: &ShardPlan,
     report: &(dyn Fn(PointEvent<'_>) + Sync),
 ) -> Result<ShardSummary> {
     write_manifest(&opts.out, &Manifest::of(grid)?)?;
@@ -219,11 +246,10 @@ pub fn run_shard(
         points: mine.len(),
         ..ShardSummary::default()
     });
-    let workers = worker_threads(grid, opts);
     let t0 = Instant::now();
     crate::blas::set_num_threads(1);
     std::thread::scope(|s| {
-        for &threads in &workers {
+        for &threads in &plan.workers {
             let (next, summary, mine) = (&next, &summary, &mine);
             s.spawn(move || {
                 loop {

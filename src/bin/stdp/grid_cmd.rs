@@ -13,7 +13,7 @@ use stdp_harness::grid::merge::{merge as merge_grid, missing_points};
 use stdp_harness::grid::point::PlannedGrid;
 use stdp_harness::grid::report::{ReportOptions, report as report_grid};
 use stdp_harness::grid::runner::{
-    GridRunOptions, PointEvent, PointOutcome, default_out, preflight, run_shard, worker_threads,
+    GridRunOptions, PointEvent, PointOutcome, ShardPlan, default_out, preflight, run_shard,
 };
 use stdp_harness::grid::shard::{Shard, assign};
 use stdp_harness::grid::slurm::{
@@ -105,14 +105,12 @@ pub fn run_grid(
     };
     // Fail before any point runs when what they read is not there.
     preflight(&g, &opts)?;
-    let mine = stdp_harness::grid::shard::points_of(&g.points, shard);
-    let in_shard = mine.len();
+    let plan = ShardPlan::of(&g, &opts);
+    let in_shard = plan.points;
     // The bar counts the points' units of work (examples, steps), so that
     // a shard of a few long points has a rate and an ETA long before the
-    // first point ends; a grid has one base experiment, hence one unit.
-    let work: u64 = mine.iter().map(|p| p.experiment.work().0).sum();
-    let unit = mine.first().map_or("points", |p| p.experiment.work().1);
-    let progress = Progress::new(work, quiet, unit);
+    // first point ends.
+    let progress = Progress::new(plan.work, quiet, plan.unit);
     let bar = progress.bar();
     bar.set_message(format!("shard {shard}"));
     let finished = AtomicUsize::new(0);
@@ -123,20 +121,19 @@ pub fn run_grid(
             bar.println(line);
         }
     };
-    let workers = worker_threads(&g, &opts);
     say(format!(
         "{}: shard {shard}: {in_shard} of {} points, {} at a time, threads {}, into {}",
         grid.display(),
         g.points.len(),
-        workers.len(),
-        workers
+        plan.workers.len(),
+        plan.workers
             .iter()
             .map(|t| t.to_string())
             .collect::<Vec<_>>()
             .join("+"),
         out.display()
     ));
-    let summary = run_shard(&g, &opts, &|ev| {
+    let summary = run_shard(&g, &opts, &plan, &|ev| {
         let (p, outcome) = match ev {
             PointEvent::Started(_) => return,
             PointEvent::Progress(_, RunProgress::Resumed(k)) => return progress.resumed(k),
