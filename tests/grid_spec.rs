@@ -162,8 +162,9 @@ fn shard_specs_are_checked() {
 }
 
 #[test]
-fn a_shard_plan_sums_its_points_work_and_shares_the_threads_among_them() {
-    use stdp_harness::grid::runner::{GridRunOptions, ShardPlan};
+fn a_shard_plan_sums_its_points_work_counts_complete_ones_done_and_shares_the_threads_among_the_rest()
+ {
+    use stdp_harness::grid::runner::{GridRunOptions, ShardPlan, run_shard};
     use stdp_harness::grid::shard::Shard;
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let g =
@@ -187,13 +188,36 @@ fn a_shard_plan_sums_its_points_work_and_shares_the_threads_among_them() {
     };
     let whole = ShardPlan::of(&g, &opts(Shard::ALL, 2));
     assert_eq!(whole.points, 11);
-    assert_eq!(whole.work, 11 * steps * instances);
+    assert_eq!((whole.work, whole.done), (11 * steps * instances, 0));
     assert_eq!(whole.unit, "steps");
     assert_eq!(whole.workers, vec![1, 1], "11 points on 2 threads");
     // A shard of one point gets every thread.
-    let one = ShardPlan::of(&g, &opts(Shard::new(0, 11).unwrap(), 3));
-    assert_eq!((one.points, one.work), (1, steps * instances));
+    let first = opts(Shard::new(0, 11).unwrap(), 3);
+    let one = ShardPlan::of(&g, &first);
+    assert_eq!((one.points, one.work, one.done), (1, steps * instances, 0));
     assert_eq!(one.workers, vec![3]);
+    // Once that point is complete, it counts as done and takes no worker.
+    let ran = run_shard(&g, &first, &one, &|_| {}).unwrap();
+    assert_eq!(ran.done, 1);
+    let again = ShardPlan::of(&g, &first);
+    assert_eq!(
+        (again.work, again.done),
+        (steps * instances, steps * instances)
+    );
+    assert_eq!(
+        again.workers,
+        vec![3],
+        "one worker to report the skipped point"
+    );
+    let rest = ShardPlan::of(&g, &opts(Shard::ALL, 2));
+    assert_eq!((rest.work, rest.done), (whole.work, steps * instances));
+    assert_eq!(rest.workers, vec![1, 1], "10 points left on 2 threads");
+    let last = ShardPlan::of(&g, &opts(Shard::ALL, 20));
+    assert_eq!(
+        last.workers.len(),
+        10,
+        "one worker per point left: {last:?}"
+    );
 }
 
 #[test]

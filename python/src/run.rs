@@ -145,6 +145,7 @@ pub fn grid<'py>(
     // few long points show a rate and an ETA before the first one ends.
     let plan = ShardPlan::of(&g, &opts);
     let mut watch = Watch::new(label.clone(), plan.work, plan.unit, quiet);
+    watch.already_done(plan.done);
     // The shard runner sets BLAS to one thread (points run side by side);
     // the rest of the Python session keeps what it had.
     let blas_threads = stdp_harness::blas::num_threads();
@@ -158,9 +159,6 @@ pub fn grid<'py>(
                 }
                 PointEvent::Ended(p, outcome) => (p, outcome),
             };
-            if matches!(outcome, PointOutcome::Skipped) {
-                watch.already_done(p.experiment.work().0);
-            }
             if !quiet {
                 let what = match outcome {
                     PointOutcome::Skipped => "already complete".to_string(),

@@ -174,6 +174,9 @@ pub struct ShardPlan {
     /// The shard's work: the sum of its points'
     /// [`crate::experiment::Experiment::work`], complete ones included.
     pub work: u64,
+    /// The part of `work` done before the shard starts: its points found
+    /// complete (they are skipped, so progress counts them up front).
+    pub done: u64,
     /// The unit of `work` ("examples", "steps"): a grid has one base
     /// experiment, hence one unit; "points" for an empty shard.
     pub unit: &'static str,
@@ -184,14 +187,17 @@ impl ShardPlan {
     /// `opts.out` are already complete.
     pub fn of(grid: &PlannedGrid, opts: &GridRunOptions) -> Self {
         let mine = points_of(&grid.points, opts.shard);
-        let pending = mine
+        let (complete, pending): (Vec<_>, Vec<_>) = mine
             .iter()
-            .filter(|p| !is_complete(&point_dir(&opts.out, &p.id)))
-            .count();
+            .partition(|p| is_complete(&point_dir(&opts.out, &p.id)));
+        let work_of =
+            |pts: &[&&PlannedPoint]| -> u64 { pts.iter().map(|p| p.experiment.work().0).sum() };
+        let done = work_of(&complete);
         ShardPlan {
             points: mine.len(),
-            workers: Threads::new(opts.threads).share(pending),
-            work: mine.iter().map(|p| p.experiment.work().0).sum(),
+            workers: Threads::new(opts.threads).share(pending.len()),
+            work: done + work_of(&pending),
+            done,
             unit: mine.first().map_or("points", |p| p.experiment.work().1),
         }
     }

@@ -111,6 +111,7 @@ pub fn run_grid(
     // a shard of a few long points has a rate and an ETA long before the
     // first point ends.
     let progress = Progress::new(plan.work, quiet, plan.unit);
+    progress.resumed(plan.done);
     let bar = progress.bar();
     bar.set_message(format!("shard {shard}"));
     let finished = AtomicUsize::new(0);
@@ -166,9 +167,6 @@ pub fn run_grid(
             p.id,
             sets_text(&p.point)
         ));
-        if matches!(outcome, PointOutcome::Skipped) {
-            progress.resumed(p.experiment.work().0);
-        }
     })?;
     bar.finish_and_clear();
     println!(
